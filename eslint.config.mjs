@@ -1,0 +1,24 @@
+// Lint: typescript-eslint's recommended rules, plus a ban on Outputs in template literals
+// (use pulumi.interpolate; STYLE.md habit 30, after pulumi-eks' .eslintrc.js).
+import eslint from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/**", "bin/**", "bench/results.json"] },
+    eslint.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        rules: {
+            "@typescript-eslint/no-explicit-any": "error",
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+            "no-restricted-syntax": [
+                "error",
+                {
+                    selector: "TemplateLiteral > CallExpression[callee.property.name='apply']",
+                    message: "Do not put Outputs in template literals; use pulumi.interpolate.",
+                },
+            ],
+            eqeqeq: ["error", "always", { null: "ignore" }],
+        },
+    },
+);

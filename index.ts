@@ -1,0 +1,2 @@
+// The Pulumi program: reads stack config, builds one AddInCredentialSet per add-in, exports outputs.
+export {};
