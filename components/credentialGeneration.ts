@@ -1,0 +1,702 @@
+// CredentialGeneration: one *generation* of a SharePoint add-in's credentials in Entra ID —
+// Symmetric/Sign key + Symmetric/Verify key + Password, same dates, same display name, one shared
+// secret value — written through Microsoft Graph by a Pulumi dynamic provider (DOMAIN.md §2, §3;
+// @pulumi/azuread can write neither a Symmetric Sign key nor a password with a chosen value).
+//
+// How each provider method maps to Graph v1.0 calls (T = the target object, see graph/target.ts):
+//   check  - validates the inputs; for a new or changed clientId also
+//            GET /servicePrincipals(appId='…') [+ GET /applications(appId='…')] so that a missing
+//            principal fails `pulumi preview`, not the middle of `pulumi up`.
+//   create - resolve T (1-2 GETs); under the per-object write lock: GET T (keyCredentials,
+//            passwordCredentials: adopt or clear leftovers of an interrupted attempt with this
+//            displayName); POST T/addPassword; PATCH T {keyCredentials: existing (key null) + Sign +
+//            Verify}; GET T until all three keyIds are seen on 2 consecutive reads (re-PATCH if the
+//            keys vanished: another writer). If the PATCH fails: POST T/removePassword (rollback).
+//   read   - GET T; reports entries gone (`missing`) or changed (`drift`) out of band; all three
+//            gone, or T gone → empty id, so refresh drops the resource.
+//   diff   - no Graph call: every input change is a replacement, and so is observed drift.
+//   update - never planned (diff always pairs changes with replaces); throws if called anyway.
+//   delete - under the lock: GET T; PATCH T {keyCredentials without our two keyIds} when any is
+//            present; POST T/removePassword; GET T until none of the three is seen. Entries of
+//            other generations are sent back untouched; already-gone entries are fine.
+//
+// The provider is serialized to text by Pulumi (the `__provider` property) and run by Pulumi's
+// dynamic provider host: it captures no live objects, `require`s npm packages where used, and its
+// local helpers (graph/*, secrets.ts) are serialized by value. Graph's URL and token come from the
+// environment (ADDIN_CREDENTIALS_GRAPH_URL, ADDIN_CREDENTIALS_GRAPH_TOKEN), never from inputs.
+import * as crypto from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { createGraphClient, GraphClient, graphClientOptionsFromEnv } from "./graph/client";
+import {
+    addPassword,
+    KeyCredentialView,
+    NewSymmetricKey,
+    ObjectCredentials,
+    PasswordCredentialView,
+    expectationsOf,
+    isStaleView,
+    pollCredentials,
+    readCredentials,
+    readFreshCredentials,
+    removePassword,
+    requireConfirmed,
+    withObjectLock,
+    writeKeyCredentials,
+} from "./graph/credentials";
+import { consistencyTimeoutError, generationConflictError, isAmbiguousWriteError, TargetNotFoundErrorName } from "./graph/errors";
+import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
+import { keyMaterialFromPassword, keyMaterialFromRandomBytes } from "./secrets";
+
+/** Where a generation's shared secret value comes from (DOMAIN.md §3). */
+export type CredentialValueSource = "random-bytes" | "entra-password";
+
+/** The resource's type token parts; never rename them (the URN of every existing generation depends on them). */
+export const CREDENTIAL_GENERATION_MODULE = "addin-credentials";
+/** See {@link CREDENTIAL_GENERATION_MODULE}. */
+export const CREDENTIAL_GENERATION_TYPE = "CredentialGeneration";
+
+/** Longest lifetime `check` accepts, in calendar years (the classic procedure's three years). */
+export const MAX_LIFETIME_YEARS = 3;
+
+/** Arguments of {@link CredentialGeneration}. Changing any of them replaces the generation. */
+export interface CredentialGenerationArgs {
+    /** The add-in's client id: the appId of its service principal, a GUID. */
+    readonly clientId: pulumi.Input<string>;
+    /**
+     * How the shared secret is made: "random-bytes" (32 bytes from `keyMaterial`) or
+     * "entra-password" (the password Entra generates; Microsoft's current procedure).
+     * @default "random-bytes"
+     */
+    readonly valueSource?: pulumi.Input<CredentialValueSource>;
+    /**
+     * Base64 of 32 random bytes (e.g. `random.RandomBytes({ length: 32 }).base64`); required for
+     * "random-bytes", must be omitted for "entra-password". Always stored as a secret.
+     * @default - none (required for "random-bytes")
+     */
+    readonly keyMaterial?: pulumi.Input<string>;
+    /** When all three entries become valid (ISO 8601, e.g. "2026-01-01T00:00:00Z"). */
+    readonly startDateTime: pulumi.Input<string>;
+    /**
+     * When all three entries expire (ISO 8601); after `startDateTime`, at most three years later.
+     * @default - `startDateTime` + 3 years
+     */
+    readonly endDateTime?: pulumi.Input<string>;
+    /**
+     * Display name written on all three entries; it marks them as one generation, must be unique
+     * per generation on the object, and lets a retried create adopt its own leftovers.
+     */
+    readonly displayName: pulumi.Input<string>;
+}
+
+/** The checked inputs, as the provider sees them (secrets unwrapped by the engine). */
+interface GenerationInputs {
+    clientId: string;
+    valueSource: CredentialValueSource;
+    keyMaterial?: string;
+    startDateTime: string;
+    endDateTime: string;
+    displayName: string;
+}
+
+/** Which of the three entries a name in `missing` refers to. */
+type EntryName = "sign" | "verify" | "password";
+
+/** Everything the provider stores in state. */
+interface GenerationOutputs extends GenerationInputs {
+    targetKind: TargetKind;
+    objectId: string;
+    signKeyId: string;
+    verifyKeyId: string;
+    passwordKeyId: string;
+    /** Graph's hint (first three characters of the password); Graph shows it to every reader of the object. */
+    passwordHint: string;
+    /** base64 of the Symmetric key bytes: the web app's ClientSecret (secret). */
+    clientSecret: string;
+    /** Entries that `read` found gone out of band. */
+    missing: EntryName[];
+    /** Human-readable out-of-band changes that `read` found (never a value of a secret). */
+    drift: string[];
+}
+
+/** Input names; a change of any of them replaces the generation. */
+const INPUT_NAMES = ["clientId", "valueSource", "keyMaterial", "startDateTime", "endDateTime", "displayName"] as const;
+
+/** The engine's marker of a value not known during preview (sdk/nodejs/runtime/rpc.ts `unknownValue`). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Rounds of create when a write had an ambiguous outcome (re-read, adopt, go on). */
+const CREATE_ROUNDS = 3;
+/** PATCHes of our keys after the first one, when a confirmation shows them gone (another writer). */
+const KEY_REWRITES = 2;
+/** Rounds of removePassword + confirmation in delete and rollback. */
+const REMOVE_ROUNDS = 3;
+
+/**
+ * Validates and normalizes inputs; returns `{property, reason}` failures that name the input and
+ * the fix and never contain a secret. Pure; exported for tests.
+ */
+export function validateGenerationInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: pulumi.dynamic.CheckFailure[] } {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const inputs: Record<string, unknown> = { ...news };
+    const known = (v: unknown): boolean => v !== UNKNOWN;
+
+    const clientId = news.clientId;
+    if (typeof clientId !== "string" || (known(clientId) && !isGuid(clientId))) {
+        failures.push({
+            property: "clientId",
+            reason: `clientId must be the add-in's client id, a GUID such as 11111111-2222-3333-4444-555555555555; got ${describe(clientId)}.`,
+        });
+    }
+
+    const valueSource = news.valueSource ?? "random-bytes";
+    inputs.valueSource = valueSource;
+    if (known(valueSource) && valueSource !== "random-bytes" && valueSource !== "entra-password") {
+        failures.push({ property: "valueSource", reason: `valueSource must be "random-bytes" or "entra-password"; got ${describe(valueSource)}.` });
+    }
+
+    const keyMaterial = news.keyMaterial;
+    if (valueSource === "random-bytes") {
+        if (keyMaterial === undefined || keyMaterial === null || keyMaterial === "") {
+            failures.push({
+                property: "keyMaterial",
+                reason: 'keyMaterial is required when valueSource is "random-bytes": pass the base64 output of a 32-byte random.RandomBytes.',
+            });
+        } else if (typeof keyMaterial !== "string") {
+            failures.push({ property: "keyMaterial", reason: `keyMaterial must be a base64 string; got ${typeof keyMaterial}.` });
+        } else if (known(keyMaterial)) {
+            try {
+                keyMaterialFromRandomBytes(keyMaterial);
+            } catch (e) {
+                // secrets.ts promises messages that describe the shape, never the value.
+                failures.push({ property: "keyMaterial", reason: e instanceof Error ? e.message : "keyMaterial is not base64 of 32 bytes." });
+            }
+        }
+    } else if (valueSource === "entra-password" && keyMaterial !== undefined && keyMaterial !== null) {
+        failures.push({
+            property: "keyMaterial",
+            reason: 'keyMaterial must be omitted when valueSource is "entra-password": the secret is the password Entra generates.',
+        });
+    }
+
+    const start = parseDate(news.startDateTime);
+    if (news.startDateTime === undefined || (known(news.startDateTime) && start === undefined)) {
+        failures.push({
+            property: "startDateTime",
+            reason: `startDateTime must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z; got ${describe(news.startDateTime)}.`,
+        });
+    } else if (start !== undefined) {
+        inputs.startDateTime = formatDate(start);
+    }
+
+    if (news.endDateTime === undefined || news.endDateTime === null) {
+        if (start !== undefined) {
+            inputs.endDateTime = formatDate(addYears(start, MAX_LIFETIME_YEARS));
+        } else if (news.startDateTime === UNKNOWN) {
+            inputs.endDateTime = UNKNOWN;
+        }
+    } else if (known(news.endDateTime)) {
+        const end = parseDate(news.endDateTime);
+        if (end === undefined) {
+            failures.push({
+                property: "endDateTime",
+                reason: `endDateTime must be an ISO 8601 date-time such as 2029-01-01T00:00:00Z; got ${describe(news.endDateTime)}.`,
+            });
+        } else {
+            inputs.endDateTime = formatDate(end);
+            if (start !== undefined && end <= start) {
+                failures.push({ property: "endDateTime", reason: `endDateTime (${formatDate(end)}) must be after startDateTime (${formatDate(start)}).` });
+            } else if (start !== undefined && end > addYears(start, MAX_LIFETIME_YEARS)) {
+                failures.push({
+                    property: "endDateTime",
+                    reason:
+                        `endDateTime (${formatDate(end)}) is more than ${MAX_LIFETIME_YEARS} years after startDateTime (${formatDate(start)}); ` +
+                        `set it to ${formatDate(addYears(start, MAX_LIFETIME_YEARS))} or earlier (tenant app-management policies may allow less).`,
+                });
+            }
+        }
+    }
+
+    const displayName = news.displayName;
+    if (typeof displayName !== "string" || (known(displayName) && (displayName.trim() === "" || displayName.length > 256))) {
+        failures.push({
+            property: "displayName",
+            reason: `displayName must be a non-empty string of at most 256 characters, unique per generation; got ${describe(displayName)}.`,
+        });
+    }
+    return { inputs, failures };
+}
+
+/** The dynamic provider of {@link CredentialGeneration}; exported so tests can call and serialize it. */
+export const credentialGenerationProvider: pulumi.dynamic.ResourceProvider<GenerationInputs, GenerationOutputs> = {
+    /**
+     * Validates the inputs. Calls Graph only for a new or changed, known clientId, so a missing
+     * principal fails in preview, while steady-state previews cost no request.
+     */
+    async check(olds, news) {
+        const { inputs, failures } = validateGenerationInputs(news as unknown as Record<string, unknown>);
+        const clientId = news.clientId;
+        const oldClientId = (olds as Partial<GenerationInputs> | undefined)?.clientId;
+        if (failures.length === 0 && typeof clientId === "string" && clientId !== UNKNOWN && clientId !== oldClientId) {
+            try {
+                await resolveTarget(newClient(), clientId);
+            } catch (e) {
+                if (!(e instanceof Error) || e.name !== TargetNotFoundErrorName) {
+                    throw e;
+                }
+                failures.push({ property: "clientId", reason: e.message });
+            }
+        }
+        return { inputs: inputs as unknown as GenerationInputs, failures };
+    },
+
+    /** Every input change replaces; so does drift that `read` observed. */
+    async diff(_id, olds, news) {
+        const replaces: string[] = INPUT_NAMES.filter((name) => changed(olds[name], news[name]));
+        if ((olds.missing ?? []).length > 0) {
+            replaces.push("missing");
+        }
+        if ((olds.drift ?? []).length > 0) {
+            replaces.push("drift");
+        }
+        if (replaces.length === 0) {
+            return { changes: false };
+        }
+        // Create-before-delete (what rotation needs: the old set stays valid until the new one is
+        // in place) unless the new generation would carry the same displayName on the same
+        // object: the name is the generation's identity, and the new create would adopt the old
+        // generation's entries, which the old one's delete would then remove.
+        const sameIdentity = !changed(olds.clientId, news.clientId) && !changed(olds.displayName, news.displayName);
+        return { changes: true, replaces, deleteBeforeReplace: sameIdentity };
+    },
+
+    async create(inputs) {
+        const client = newClient();
+        const target = await resolveTarget(client, inputs.clientId);
+        return withObjectLock(target.objectId, async () => {
+            for (let round = 1; ; round++) {
+                try {
+                    return await createRound(client, target, inputs);
+                } catch (e) {
+                    // An addPassword that failed with a 5xx or a lost response may have created the
+                    // password: read again and adopt it rather than post a duplicate.
+                    if (!isAmbiguousWriteError(e) || round >= CREATE_ROUNDS) {
+                        throw e;
+                    }
+                    console.error(`CredentialGeneration create on ${target.label}: ${(e as Error).message}; re-reading to adopt what was written.`);
+                }
+            }
+        });
+    },
+
+    async read(id, props) {
+        if (props === undefined) {
+            throw new Error(`CredentialGeneration ${id} cannot be read without its state; import and get are not supported.`);
+        }
+        const client = newClient();
+        const target = targetOf(props.clientId, props.targetKind, props.objectId);
+        const expected = expectedEntries(props);
+        // A view that lacks entries may be a stale read: confirm absence over a few reads.
+        const poll = await pollCredentials(client, target, "read credentials", (v) => v !== undefined && missingEntries(expected, v).length === 0, {
+            consecutive: 1,
+            maxReads: 3,
+        });
+        const view = poll.view;
+        const missing = view === undefined ? (["sign", "verify", "password"] as EntryName[]) : missingEntries(expected, view);
+        const exp = expectationsOf(target.objectId);
+        for (const entry of expected) {
+            if (missing.includes(entry.name) && entry.name !== "password") {
+                exp.present.delete(entry.keyId);
+            }
+        }
+        if (missing.length === 3) {
+            return { id: "" };
+        }
+        const outs = {
+            ...stripProvider(props),
+            missing,
+            drift: view === undefined ? [] : driftOf(expected, view, props),
+        } satisfies GenerationOutputs;
+        return { id, props: outs };
+    },
+
+    async update(id) {
+        throw new Error(
+            `CredentialGeneration ${id}: in-place updates are not supported (every change is a replacement). ` +
+                "This is a bug in the provider's diff; run `pulumi refresh` and try again.",
+        );
+    },
+
+    async delete(_id, props) {
+        const client = newClient();
+        const target = targetOf(props.clientId, props.targetKind, props.objectId);
+        await withObjectLock(target.objectId, () => deleteEntries(client, target, props.signKeyId, props.verifyKeyId, props.passwordKeyId));
+    },
+};
+
+/**
+ * One generation of a SharePoint add-in's credentials (Symmetric Sign + Symmetric Verify +
+ * Password, shared dates and display name, one secret value) on the Entra object that holds the
+ * add-in's credentials. Type token: `pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration`.
+ */
+export class CredentialGeneration extends pulumi.dynamic.Resource {
+    /** The add-in's client id. */
+    declare readonly clientId: pulumi.Output<string>;
+    /** Where the secret value came from. */
+    declare readonly valueSource: pulumi.Output<CredentialValueSource>;
+    /** The random key bytes (base64) for "random-bytes"; secret. */
+    declare readonly keyMaterial: pulumi.Output<string | undefined>;
+    /** Start of validity of all three entries. */
+    declare readonly startDateTime: pulumi.Output<string>;
+    /** End of validity of all three entries. */
+    declare readonly endDateTime: pulumi.Output<string>;
+    /** The generation's display name on all three entries. */
+    declare readonly displayName: pulumi.Output<string>;
+    /** "servicePrincipal" (Legacy ACS principal) or "application" (application-backed). */
+    declare readonly targetKind: pulumi.Output<TargetKind>;
+    /** Object id of the service principal or application holding the entries. */
+    declare readonly objectId: pulumi.Output<string>;
+    /** keyId of the Symmetric Sign key. */
+    declare readonly signKeyId: pulumi.Output<string>;
+    /** keyId of the Symmetric Verify key. */
+    declare readonly verifyKeyId: pulumi.Output<string>;
+    /** keyId of the password entry. */
+    declare readonly passwordKeyId: pulumi.Output<string>;
+    /** Graph's hint of the password (its first three characters, visible to any reader of the object). */
+    declare readonly passwordHint: pulumi.Output<string>;
+    /** The web app's ClientSecret: base64 of the Symmetric key bytes. Secret. */
+    declare readonly clientSecret: pulumi.Output<string>;
+    /** Entries ("sign", "verify", "password") the last refresh found gone out of band. */
+    declare readonly missing: pulumi.Output<string[]>;
+    /** Out-of-band changes the last refresh found (type, usage, dates, display name). */
+    declare readonly drift: pulumi.Output<string[]>;
+
+    /**
+     * @param name the resource's name (part of its URN).
+     * @param args the generation's inputs; any change replaces it.
+     * @param opts resource options; `additionalSecretOutputs` always includes clientSecret and keyMaterial.
+     */
+    constructor(name: string, args: CredentialGenerationArgs, opts?: pulumi.CustomResourceOptions) {
+        const props: Record<string, pulumi.Input<unknown> | undefined> = {
+            clientId: args.clientId,
+            valueSource: args.valueSource,
+            keyMaterial: args.keyMaterial === undefined ? undefined : pulumi.secret(args.keyMaterial),
+            startDateTime: args.startDateTime,
+            endDateTime: args.endDateTime,
+            displayName: args.displayName,
+            // Outputs, declared so that the resource object exposes them.
+            targetKind: undefined,
+            objectId: undefined,
+            signKeyId: undefined,
+            verifyKeyId: undefined,
+            passwordKeyId: undefined,
+            passwordHint: undefined,
+            clientSecret: undefined,
+            missing: undefined,
+            drift: undefined,
+        };
+        super(
+            credentialGenerationProvider,
+            name,
+            props,
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["clientSecret", "keyMaterial"] }),
+            CREDENTIAL_GENERATION_MODULE,
+            CREDENTIAL_GENERATION_TYPE,
+        );
+    }
+}
+
+// ---- create -------------------------------------------------------------------------------
+
+/** One attempt at writing the generation; the caller holds the object's lock. */
+async function createRound(client: GraphClient, target: CredentialTarget, inputs: GenerationInputs): Promise<{ id: string; outs: GenerationOutputs }> {
+    const view = await readFreshCredentials(client, target, "read credentials before create");
+    const leftovers = ownEntries(view, inputs, target);
+
+    // The password entry. With random-bytes its value is discarded: it exists so that the
+    // generation shows up as a "client secret" with its dates in the Entra portal and in expiry
+    // monitoring (and for ACS, should it check passwords too: unverified, DOMAIN.md §3).
+    let password: { keyId: string; hint: string; secretText?: string };
+    const toRemove: string[] = [];
+    if (inputs.valueSource === "random-bytes" && leftovers.passwords.length > 0) {
+        const [adopted, ...extra] = leftovers.passwords;
+        password = { keyId: adopted.keyId, hint: adopted.hint ?? "" };
+        toRemove.push(...extra.map((p) => p.keyId));
+        console.error(`CredentialGeneration create on ${target.label}: adopting password ${adopted.keyId} left by an interrupted attempt.`);
+    } else {
+        // entra-password: a leftover password's secretText cannot be read back, so start over.
+        toRemove.push(...leftovers.passwords.map((p) => p.keyId));
+        password = await addPassword(client, target, {
+            displayName: inputs.displayName,
+            startDateTime: inputs.startDateTime,
+            endDateTime: inputs.endDateTime,
+        });
+    }
+    for (const keyId of toRemove) {
+        await removePasswordConfirmed(client, target, keyId);
+    }
+
+    const material =
+        inputs.valueSource === "random-bytes"
+            ? keyMaterialFromRandomBytes(inputs.keyMaterial ?? "")
+            : keyMaterialFromPassword(password.secretText ?? "");
+    const keys: NewSymmetricKey[] = (["Sign", "Verify"] as const).map((usage) => ({
+        keyId: crypto.randomUUID(),
+        usage,
+        key: material.keyBase64,
+        displayName: inputs.displayName,
+        startDateTime: inputs.startDateTime,
+        endDateTime: inputs.endDateTime,
+    }));
+    const leftoverKeyIds = leftovers.keys.map((k) => k.keyId);
+
+    try {
+        // Leftover keys of this generation are replaced by fresh ones in the same PATCH.
+        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !leftoverKeyIds.includes(k.keyId)), keys, leftoverKeyIds);
+        const confirmed = await confirmKeys(client, target, password.keyId, keys);
+        // A password from an earlier round whose addPassword failed ambiguously (HTTP 5xx, lost
+        // response) may have become visible only now: it is a duplicate of ours, remove it.
+        for (const extra of confirmed.passwordCredentials) {
+            if (extra.displayName === inputs.displayName && extra.keyId !== password.keyId) {
+                await removePasswordConfirmed(client, target, extra.keyId);
+            }
+        }
+    } catch (e) {
+        await rollback(client, target, password.keyId, keys, e);
+        throw e;
+    }
+
+    const [sign, verify] = keys;
+    const outs = {
+        ...inputs,
+        targetKind: target.kind,
+        objectId: target.objectId,
+        signKeyId: sign.keyId,
+        verifyKeyId: verify.keyId,
+        passwordKeyId: password.keyId,
+        passwordHint: password.hint,
+        clientSecret: material.clientSecret,
+        missing: [],
+        drift: [],
+    } satisfies GenerationOutputs;
+    return { id: `${target.objectId}/credentialGeneration/${password.keyId}`, outs };
+}
+
+/**
+ * Reads until the password and both keys are seen on consecutive reads. When the keys stay
+ * absent although the password shows (another writer's PATCH dropped them), writes them again.
+ */
+async function confirmKeys(
+    client: GraphClient,
+    target: CredentialTarget,
+    passwordKeyId: string,
+    keys: readonly NewSymmetricKey[],
+): Promise<ObjectCredentials> {
+    const allSeen = (v: ObjectCredentials | undefined): boolean =>
+        v !== undefined && v.passwordCredentials.some((p) => p.keyId === passwordKeyId) && keys.every((k) => v.keyCredentials.some((c) => c.keyId === k.keyId));
+    for (let rewrite = 0; ; rewrite++) {
+        const poll = await pollCredentials(client, target, "confirm create", allSeen);
+        const view = poll.view;
+        if (poll.confirmed && view !== undefined) {
+            return view;
+        }
+        const passwordSeen = view?.passwordCredentials.some((p) => p.keyId === passwordKeyId) ?? false;
+        if (view === undefined || !passwordSeen || rewrite >= KEY_REWRITES) {
+            throw consistencyTimeoutError(
+                { operation: "confirm create", object: target.label },
+                "the password and both Symmetric keys of this generation",
+                poll.reads,
+            );
+        }
+        console.error(`CredentialGeneration create on ${target.label}: the new keys disappeared after writing (another writer?); writing them again.`);
+        const ours = keys.map((k) => k.keyId);
+        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !ours.includes(k.keyId)), keys);
+    }
+}
+
+/** Removes what a failed create wrote; never hides the original failure. */
+async function rollback(client: GraphClient, target: CredentialTarget, passwordKeyId: string, keys: readonly NewSymmetricKey[], cause: unknown): Promise<void> {
+    try {
+        await deleteEntries(client, target, keys[0].keyId, keys[1].keyId, passwordKeyId);
+    } catch (e) {
+        const original = cause instanceof Error ? cause.message : String(cause);
+        const why = e instanceof Error ? e.message : String(e);
+        throw new Error(
+            `${original} Rolling back also failed (${why}): remove password ${passwordKeyId} and keys ${keys[0].keyId}, ${keys[1].keyId} ` +
+                `from ${target.label} if they exist, or run the command again (a retry adopts them).`,
+        );
+    }
+}
+
+/** Entries on the object that carry this generation's displayName; throws if they cannot be ours. */
+function ownEntries(
+    view: ObjectCredentials,
+    inputs: GenerationInputs,
+    target: CredentialTarget,
+): { passwords: PasswordCredentialView[]; keys: KeyCredentialView[] } {
+    const sameDates = (e: { startDateTime?: string; endDateTime?: string }): boolean =>
+        sameInstant(e.startDateTime, inputs.startDateTime) && sameInstant(e.endDateTime, inputs.endDateTime);
+    const passwords = view.passwordCredentials.filter((p) => p.displayName === inputs.displayName);
+    const keys = view.keyCredentials.filter((k) => k.displayName === inputs.displayName);
+    for (const entry of [...passwords, ...keys]) {
+        if (!sameDates(entry)) {
+            throw generationConflictError(target.label, inputs.displayName, `entry ${entry.keyId} has other dates`);
+        }
+    }
+    for (const key of keys) {
+        if (key.type !== "Symmetric" || (key.usage !== "Sign" && key.usage !== "Verify")) {
+            throw generationConflictError(target.label, inputs.displayName, `key ${key.keyId} is ${key.type ?? "?"}/${key.usage ?? "?"}`);
+        }
+    }
+    return { passwords, keys };
+}
+
+// ---- delete -------------------------------------------------------------------------------
+
+/**
+ * Removes exactly the given entries, tolerating already-gone ones, and confirms by reading. The
+ * caller holds the object's lock.
+ */
+async function deleteEntries(client: GraphClient, target: CredentialTarget, signKeyId: string, verifyKeyId: string, passwordKeyId: string): Promise<void> {
+    const first = await readCredentials(client, target, "read credentials before delete");
+    if (first === undefined) {
+        return; // the object itself is gone, and its credentials with it
+    }
+    const ours = [signKeyId, verifyKeyId];
+    // A stale first view must not be the base of the merge (it could drop a key written moments ago).
+    const view = isStaleView(target.objectId, first) ? await readFreshCredentials(client, target, "read credentials before delete") : first;
+    if (view.keyCredentials.some((k) => ours.includes(k.keyId))) {
+        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !ours.includes(k.keyId)), [], ours);
+    } else {
+        const exp = expectationsOf(target.objectId);
+        ours.forEach((id) => exp.present.delete(id));
+    }
+    const keysGone = (v: ObjectCredentials | undefined): boolean => v === undefined || !v.keyCredentials.some((k) => ours.includes(k.keyId));
+    requireConfirmed(await pollCredentials(client, target, "confirm key removal", keysGone), target, "confirm key removal", "removal of the Symmetric keys");
+    await removePasswordConfirmed(client, target, passwordKeyId);
+}
+
+/** removePassword, then read until it is gone; repeats when a lagging replica still had it. */
+async function removePasswordConfirmed(client: GraphClient, target: CredentialTarget, keyId: string): Promise<void> {
+    const gone = (v: ObjectCredentials | undefined): boolean => v === undefined || !v.passwordCredentials.some((p) => p.keyId === keyId);
+    for (let round = 1; ; round++) {
+        await removePassword(client, target, keyId);
+        const poll = await pollCredentials(client, target, "confirm password removal", gone);
+        if (poll.confirmed || round >= REMOVE_ROUNDS) {
+            requireConfirmed(poll, target, "confirm password removal", `removal of password ${keyId}`);
+            return;
+        }
+    }
+}
+
+// ---- read ---------------------------------------------------------------------------------
+
+interface ExpectedEntry {
+    name: EntryName;
+    keyId: string;
+    type?: string;
+    usage?: string;
+}
+
+function expectedEntries(props: GenerationOutputs): ExpectedEntry[] {
+    return [
+        { name: "sign", keyId: props.signKeyId, type: "Symmetric", usage: "Sign" },
+        { name: "verify", keyId: props.verifyKeyId, type: "Symmetric", usage: "Verify" },
+        { name: "password", keyId: props.passwordKeyId },
+    ];
+}
+
+function findEntry(entry: ExpectedEntry, view: ObjectCredentials): KeyCredentialView | PasswordCredentialView | undefined {
+    return entry.name === "password"
+        ? view.passwordCredentials.find((p) => p.keyId === entry.keyId)
+        : view.keyCredentials.find((k) => k.keyId === entry.keyId);
+}
+
+function missingEntries(expected: readonly ExpectedEntry[], view: ObjectCredentials): EntryName[] {
+    return expected.filter((e) => findEntry(e, view) === undefined).map((e) => e.name);
+}
+
+/** Out-of-band changes to present entries, described without any secret. */
+function driftOf(expected: readonly ExpectedEntry[], view: ObjectCredentials, props?: GenerationOutputs): string[] {
+    const drift: string[] = [];
+    for (const entry of expected) {
+        const found = findEntry(entry, view);
+        if (found === undefined) {
+            continue;
+        }
+        if (entry.type !== undefined && "type" in found && found.type !== entry.type) {
+            drift.push(`${entry.name}: type is ${found.type ?? "unset"}, expected ${entry.type}`);
+        }
+        if (entry.usage !== undefined && "usage" in found && found.usage !== entry.usage) {
+            drift.push(`${entry.name}: usage is ${found.usage ?? "unset"}, expected ${entry.usage}`);
+        }
+        if (props !== undefined) {
+            driftOfDates(entry.name, found, props, drift);
+        }
+    }
+    return drift;
+}
+
+function driftOfDates(name: EntryName, found: KeyCredentialView | PasswordCredentialView, props: GenerationOutputs, drift: string[]): void {
+    if (!sameInstant(found.startDateTime, props.startDateTime)) {
+        drift.push(`${name}: startDateTime is ${found.startDateTime ?? "unset"}, expected ${props.startDateTime}`);
+    }
+    if (!sameInstant(found.endDateTime, props.endDateTime)) {
+        drift.push(`${name}: endDateTime is ${found.endDateTime ?? "unset"}, expected ${props.endDateTime}`);
+    }
+    if ((found.displayName ?? "") !== props.displayName) {
+        drift.push(`${name}: displayName is "${found.displayName ?? ""}", expected "${props.displayName}"`);
+    }
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+function newClient(): GraphClient {
+    return createGraphClient(graphClientOptionsFromEnv());
+}
+
+function changed(a: unknown, b: unknown): boolean {
+    if (a === UNKNOWN || b === UNKNOWN) {
+        return true;
+    }
+    return (a ?? undefined) !== (b ?? undefined);
+}
+
+function stripProvider(props: GenerationOutputs): GenerationOutputs {
+    const copy: Record<string, unknown> = { ...props };
+    delete copy.__provider;
+    return copy as unknown as GenerationOutputs;
+}
+
+function parseDate(v: unknown): Date | undefined {
+    if (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v)) {
+        return undefined;
+    }
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** ISO 8601 in UTC, without milliseconds when they are zero (Graph's own format). */
+function formatDate(d: Date): string {
+    return d.toISOString().replace(/\.000Z$/, "Z");
+}
+
+function addYears(d: Date, years: number): Date {
+    const r = new Date(d.getTime());
+    r.setUTCFullYear(r.getUTCFullYear() + years);
+    return r;
+}
+
+function sameInstant(a: string | undefined, b: string | undefined): boolean {
+    if (a === undefined || b === undefined) {
+        return a === b;
+    }
+    return Date.parse(a) === Date.parse(b);
+}
+
+/** Describes a non-secret input value for a message. */
+function describe(v: unknown): string {
+    if (v === undefined || v === null) {
+        return "nothing";
+    }
+    return typeof v === "string" ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : typeof v;
+}

@@ -1,0 +1,300 @@
+// Reading and writing the credential collections of one Entra object, with the two safety nets
+// Graph does not provide (DOMAIN.md §2):
+// - No optimistic concurrency: PATCH replaces the whole `keyCredentials` collection, so two
+//   read-merge-writes on one object can erase each other's keys. Writes are serialized per object
+//   inside the provider process ({@link withObjectLock}); the engine runs resources of one
+//   `pulumi up` in one provider process, so generations of one add-in never race each other.
+// - Eventual consistency: a read right after a write may not show it. Every write is confirmed
+//   by polling ({@link pollCredentials}), and the process remembers which keyIds it has written
+//   or removed ({@link expectationsOf}) so that a stale view is recognised and never used as the
+//   base of a merge (which would silently drop a key written a moment earlier).
+//
+// Process-wide state lives on `globalThis`, created on first use inside the provider host: the
+// serialized provider must not capture live objects.
+import { GraphClient } from "./client";
+import { consistencyTimeoutError } from "./errors";
+import { CredentialTarget } from "./target";
+
+/** A key credential as Graph returns it (`key` is always null on read). */
+export interface KeyCredentialView {
+    readonly keyId: string;
+    readonly type?: string;
+    readonly usage?: string;
+    readonly displayName?: string | null;
+    readonly startDateTime?: string;
+    readonly endDateTime?: string;
+    readonly customKeyIdentifier?: string | null;
+    readonly key?: string | null;
+}
+
+/** A password credential as Graph returns it (`secretText` is always null on read). */
+export interface PasswordCredentialView {
+    readonly keyId: string;
+    readonly displayName?: string | null;
+    readonly hint?: string | null;
+    readonly startDateTime?: string;
+    readonly endDateTime?: string;
+}
+
+/** The credential collections of one object. */
+export interface ObjectCredentials {
+    readonly keyCredentials: readonly KeyCredentialView[];
+    readonly passwordCredentials: readonly PasswordCredentialView[];
+}
+
+/** A Symmetric key to add: `key` is the base64 of the key bytes (a secret). */
+export interface NewSymmetricKey {
+    readonly keyId: string;
+    readonly usage: "Sign" | "Verify";
+    readonly key: string;
+    readonly displayName: string;
+    readonly startDateTime: string;
+    readonly endDateTime: string;
+}
+
+/** Reads the object's credentials; undefined when Graph answers 404 (gone, or not visible yet). */
+export async function readCredentials(client: GraphClient, target: CredentialTarget, operation: string): Promise<ObjectCredentials | undefined> {
+    const res = await client.request<{ keyCredentials?: KeyCredentialView[]; passwordCredentials?: PasswordCredentialView[] }>({
+        operation,
+        object: target.label,
+        method: "GET",
+        path: `${target.path}?$select=id,keyCredentials,passwordCredentials`,
+        acceptStatus: [404],
+    });
+    if (res.status === 404 || res.body === undefined) {
+        return undefined;
+    }
+    return {
+        keyCredentials: res.body.keyCredentials ?? [],
+        passwordCredentials: res.body.passwordCredentials ?? [],
+    };
+}
+
+/**
+ * Writes `keyCredentials` = `keep` (sent back as read, `key: null`, which Graph keeps by keyId)
+ * plus `add`; `removed` names the keyIds this write drops on purpose (remembered so that a stale
+ * view still showing them is recognised). The key values are redacted from any error message.
+ */
+export async function writeKeyCredentials(
+    client: GraphClient,
+    target: CredentialTarget,
+    keep: readonly KeyCredentialView[],
+    add: readonly NewSymmetricKey[],
+    removed: readonly string[] = [],
+): Promise<void> {
+    const added = add.map((k) => ({
+        keyId: k.keyId,
+        type: "Symmetric",
+        usage: k.usage,
+        key: k.key,
+        displayName: k.displayName,
+        startDateTime: k.startDateTime,
+        endDateTime: k.endDateTime,
+    }));
+    await client.request({
+        operation: "update keyCredentials",
+        object: target.label,
+        method: "PATCH",
+        path: target.path,
+        body: { keyCredentials: [...keep.map((k) => ({ ...k, key: null })), ...added] },
+        redact: add.map((k) => k.key),
+    });
+    const exp = expectationsOf(target.objectId);
+    for (const k of add) {
+        exp.present.add(k.keyId);
+        exp.absent.delete(k.keyId);
+    }
+    for (const k of keep) {
+        exp.absent.delete(k.keyId);
+    }
+    for (const id of removed) {
+        exp.present.delete(id);
+        exp.absent.add(id);
+    }
+}
+
+/** What addPassword returns; `secretText` is a secret. */
+export interface AddedPassword {
+    readonly keyId: string;
+    readonly secretText: string;
+    readonly hint: string;
+}
+
+/** Calls addPassword. Not idempotent: an ambiguous failure must be followed by a re-read. */
+export async function addPassword(
+    client: GraphClient,
+    target: CredentialTarget,
+    password: { readonly displayName: string; readonly startDateTime: string; readonly endDateTime: string },
+): Promise<AddedPassword> {
+    const res = await client.request<{ keyId?: string; secretText?: string; hint?: string }>({
+        operation: "addPassword",
+        object: target.label,
+        method: "POST",
+        path: `${target.path}/addPassword`,
+        body: { passwordCredential: password },
+        idempotent: false,
+    });
+    const body = res.body;
+    if (body?.keyId === undefined || typeof body.secretText !== "string") {
+        throw new Error(`Graph addPassword on ${target.label} returned HTTP ${res.status} without keyId or secretText.`);
+    }
+    return { keyId: body.keyId, secretText: body.secretText, hint: body.hint ?? body.secretText.slice(0, 3) };
+}
+
+/**
+ * Calls removePassword. A 400/404 is returned as "absent" (already removed, or not visible yet);
+ * the caller confirms by reading.
+ */
+export async function removePassword(client: GraphClient, target: CredentialTarget, keyId: string): Promise<"removed" | "absent"> {
+    const res = await client.request({
+        operation: "removePassword",
+        object: target.label,
+        method: "POST",
+        path: `${target.path}/removePassword`,
+        body: { keyId },
+        // Removing one keyId twice changes nothing more, so transient failures may be retried.
+        idempotent: true,
+        acceptStatus: [400, 404],
+    });
+    return res.status === 400 || res.status === 404 ? "absent" : "removed";
+}
+
+/** KeyIds this process has written or removed on one object (see the file comment). */
+export interface WriteExpectations {
+    /** Keys this process wrote and has not removed: a view without them is stale. */
+    readonly present: Set<string>;
+    /** Keys this process removed: a view with them is stale. */
+    readonly absent: Set<string>;
+}
+
+interface ProcessState {
+    locks: Map<string, Promise<void>>;
+    expectations: Map<string, WriteExpectations>;
+}
+
+function processState(): ProcessState {
+    const g = globalThis as { __addinCredentialsState?: ProcessState };
+    g.__addinCredentialsState ??= { locks: new Map(), expectations: new Map() };
+    return g.__addinCredentialsState;
+}
+
+/** The expectations of this process for one object (created empty on first use). */
+export function expectationsOf(objectId: string): WriteExpectations {
+    const state = processState();
+    let exp = state.expectations.get(objectId);
+    if (exp === undefined) {
+        exp = { present: new Set(), absent: new Set() };
+        state.expectations.set(objectId, exp);
+    }
+    return exp;
+}
+
+/** True when `view` lacks a key this process wrote, or still shows one it removed. */
+export function isStaleView(objectId: string, view: ObjectCredentials): boolean {
+    const exp = expectationsOf(objectId);
+    const seen = new Set(view.keyCredentials.map((k) => k.keyId));
+    for (const id of exp.present) {
+        if (!seen.has(id)) {
+            return true;
+        }
+    }
+    for (const id of exp.absent) {
+        if (seen.has(id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/**
+ * Runs `fn` while holding this process's write lock of `objectId` (a promise chain per object).
+ * Holders run one after the other in arrival order; a failing holder releases the lock.
+ */
+export async function withObjectLock<T>(objectId: string, fn: () => Promise<T>): Promise<T> {
+    const locks = processState().locks;
+    const previous = locks.get(objectId) ?? Promise.resolve();
+    let release: () => void = () => undefined;
+    const mine = new Promise<void>((resolve) => {
+        release = resolve;
+    });
+    const tail = previous.then(() => mine);
+    locks.set(objectId, tail);
+    await previous;
+    try {
+        return await fn();
+    } finally {
+        release();
+        if (locks.get(objectId) === tail) {
+            locks.delete(objectId);
+        }
+    }
+}
+
+/** How long to poll for a consistent view. */
+export interface PollOptions {
+    /** Consecutive reads on which the condition must hold. @default 2 */
+    readonly consecutive?: number;
+    /** Reads before giving up. @default 12 */
+    readonly maxReads?: number;
+    /** First wait between reads; grows ×1.5 per read, at most ×8. @default the client's retry base */
+    readonly delayMs?: number;
+}
+
+/** Consecutive confirming reads required after a write (Terraform's azuread provider does the same). */
+export const CONFIRM_CONSECUTIVE_READS = 2;
+/** Reads before a confirmation gives up. */
+export const CONFIRM_MAX_READS = 12;
+
+/** Result of {@link pollCredentials}: the last view, and whether the condition held long enough. */
+export interface PollResult {
+    readonly confirmed: boolean;
+    readonly view: ObjectCredentials | undefined;
+    readonly reads: number;
+}
+
+/**
+ * Reads until `condition(view)` holds on `consecutive` reads in a row, or `maxReads` is reached.
+ * Never throws for a failed condition (see {@link requireConfirmed}); Graph errors propagate.
+ */
+export async function pollCredentials(
+    client: GraphClient,
+    target: CredentialTarget,
+    operation: string,
+    condition: (view: ObjectCredentials | undefined) => boolean,
+    options: PollOptions = {},
+): Promise<PollResult> {
+    const consecutive = options.consecutive ?? CONFIRM_CONSECUTIVE_READS;
+    const maxReads = options.maxReads ?? CONFIRM_MAX_READS;
+    const delayMs = options.delayMs ?? client.options.retryBaseMs;
+    let streak = 0;
+    let view: ObjectCredentials | undefined;
+    for (let read = 1; read <= maxReads; read++) {
+        view = await readCredentials(client, target, operation);
+        streak = condition(view) ? streak + 1 : 0;
+        if (streak >= consecutive) {
+            return { confirmed: true, view, reads: read };
+        }
+        if (read < maxReads) {
+            await new Promise((resolve) => setTimeout(resolve, Math.round(delayMs * Math.min(1.5 ** (read - 1), 8))));
+        }
+    }
+    return { confirmed: false, view, reads: maxReads };
+}
+
+/** Throws a ConsistencyTimeoutError unless the poll confirmed. */
+export function requireConfirmed(result: PollResult, target: CredentialTarget, operation: string, waitingFor: string): ObjectCredentials | undefined {
+    if (!result.confirmed) {
+        throw consistencyTimeoutError({ operation, object: target.label }, waitingFor, result.reads);
+    }
+    return result.view;
+}
+
+/** Reads until the view is not stale for this process (see {@link isStaleView}); throws if it stays stale. */
+export async function readFreshCredentials(client: GraphClient, target: CredentialTarget, operation: string): Promise<ObjectCredentials> {
+    const result = await pollCredentials(client, target, operation, (v) => v !== undefined && !isStaleView(target.objectId, v), { consecutive: 1 });
+    const view = requireConfirmed(result, target, operation, "a view including the keys this process wrote");
+    if (view === undefined) {
+        throw new Error(`Graph ${operation} on ${target.label}: the object was not found.`);
+    }
+    return view;
+}
