@@ -1,0 +1,3 @@
+// Public exports of the components.
+export * from "./remoteWebDelivery";
+export * from "./credentialGeneration";

@@ -1,0 +1,333 @@
+// RemoteWebDelivery: hands an add-in's ClientId / ClientSecret / SecondaryClientSecret to its remote
+// web, so nobody copies a secret into web.config by hand (the seed's step 7). Three independent,
+// optional targets:
+//
+//   keyVault    two keyvault.Secret children (ARM management plane), for App Service Key Vault
+//               references or any app that reads the vault itself;
+//   appService  one web.WebAppApplicationSettings child. That resource REPLACES the site's whole
+//               app-settings collection (pulumi/pulumi-azure-native#1876), so settings this
+//               component does not list are removed: callers keep theirs through otherSettings,
+//               and every run warns about it;
+//   webConfig   a secret `<appSettings>` fragment for IIS-hosted remote webs, delivered by whatever
+//               deploys the site's files.
+//
+// App Service re-reads a versionless Key Vault reference within 24 hours of a new secret version.
+// The rotation plan tolerates that lag: a rotation happens rotateBeforeExpiryDays (30 by default)
+// before the old secret expires, ACS keeps signing with the old secret until it expires, and the
+// old secret stays valid and stays in SecondaryClientSecret all that time (DOMAIN.md §3).
+
+import * as pulumi from "@pulumi/pulumi";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as web from "@pulumi/azure-native/web";
+
+/** Delivery to existing Azure Key Vault secrets (the vault itself is not managed here). */
+export interface RemoteWebKeyVaultArgs {
+    /** Resource group of the existing vault. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Name of the existing vault. */
+    readonly vaultName: pulumi.Input<string>;
+    /**
+     * Secret name that holds ClientSecret; letters, digits and dashes (Key Vault's rule).
+     * @default "AddIn-ClientSecret"
+     */
+    readonly clientSecretName?: pulumi.Input<string>;
+    /**
+     * Secret name that holds SecondaryClientSecret; letters, digits and dashes.
+     * @default "AddIn-SecondaryClientSecret"
+     */
+    readonly secondaryClientSecretName?: pulumi.Input<string>;
+}
+
+/** Delivery to the app settings of an existing App Service site. */
+export interface RemoteWebAppServiceArgs {
+    /** Resource group of the existing site. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Name of the existing site (web app). */
+    readonly siteName: pulumi.Input<string>;
+    /**
+     * The site's other app settings, written alongside ClientId / ClientSecret /
+     * SecondaryClientSecret. WebAppApplicationSettings replaces the whole collection, so every
+     * setting the site needs must be listed here or it is removed.
+     * @default - no other settings: the site keeps only the three add-in settings
+     */
+    readonly otherSettings?: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * Write `@Microsoft.KeyVault(SecretUri=...)` references instead of the secret values; needs
+     * `keyVault`, and the site's managed identity must be allowed to read those secrets.
+     * @default false
+     */
+    readonly useKeyVaultReferences?: boolean;
+}
+
+/** The arguments for constructing a {@link RemoteWebDelivery}. */
+export interface RemoteWebDeliveryArgs {
+    /** The add-in's client id (a GUID), delivered as `ClientId`. */
+    readonly clientId: pulumi.Input<string>;
+    /** The current client secret (a secret), delivered as `ClientSecret`. */
+    readonly clientSecret: pulumi.Input<string>;
+    /**
+     * The previous, still valid client secret (a secret), delivered as `SecondaryClientSecret`.
+     * If it resolves to undefined or "" (no previous generation yet), ClientSecret is written in its
+     * place, so the setting and the vault secret never flap in and out of existence.
+     * @default - no SecondaryClientSecret anywhere (no vault secret, app setting or XML entry)
+     */
+    readonly secondaryClientSecret?: pulumi.Input<string | undefined>;
+    /**
+     * Write the secrets to an existing Key Vault.
+     * @default - no Key Vault secrets
+     */
+    readonly keyVault?: RemoteWebKeyVaultArgs;
+    /**
+     * Write the app settings of an existing App Service site (replacing its whole collection).
+     * @default - the site's app settings are not touched
+     */
+    readonly appService?: RemoteWebAppServiceArgs;
+    /**
+     * Produce `webConfigAppSettings`, a secret `<appSettings>` fragment for IIS-hosted remote webs.
+     * @default false
+     */
+    readonly webConfig?: boolean;
+}
+
+/** Default Key Vault secret name for ClientSecret. */
+export const DEFAULT_CLIENT_SECRET_NAME = "AddIn-ClientSecret";
+/** Default Key Vault secret name for SecondaryClientSecret. */
+export const DEFAULT_SECONDARY_CLIENT_SECRET_NAME = "AddIn-SecondaryClientSecret";
+
+// The setting names TokenHelper.cs reads (WebConfigurationManager.AppSettings.Get(...)).
+const CLIENT_ID = "ClientId";
+const CLIENT_SECRET = "ClientSecret";
+const SECONDARY_CLIENT_SECRET = "SecondaryClientSecret";
+
+/**
+ * Delivers an add-in's ClientId, ClientSecret and SecondaryClientSecret to its remote web: Key Vault
+ * secrets, App Service app settings, and/or a web.config `<appSettings>` fragment.
+ */
+export class RemoteWebDelivery extends pulumi.ComponentResource {
+    /** Versionless URI of the ClientSecret vault secret; undefined without `keyVault`. */
+    public readonly clientSecretUri: pulumi.Output<string> | undefined;
+    /** Versionless URI of the SecondaryClientSecret vault secret; undefined without both `keyVault` and `secondaryClientSecret`. */
+    public readonly secondaryClientSecretUri: pulumi.Output<string> | undefined;
+    /** `@Microsoft.KeyVault(SecretUri=...)` for ClientSecret, ready for an app setting; undefined without `keyVault`. */
+    public readonly clientSecretReference: pulumi.Output<string> | undefined;
+    /** `@Microsoft.KeyVault(SecretUri=...)` for SecondaryClientSecret; undefined when there is no such vault secret. */
+    public readonly secondaryClientSecretReference: pulumi.Output<string> | undefined;
+    /** The names of the app settings the site holds after an update (sorted); undefined without `appService`. */
+    public readonly appSettingNames: readonly string[] | undefined;
+    /** Secret `<appSettings>` XML fragment for web.config; undefined unless `webConfig` is true. */
+    public readonly webConfigAppSettings: pulumi.Output<string> | undefined;
+
+    /**
+     * @param name Unique name; children are named `${name}-<role>`.
+     * @param args What to deliver and where.
+     * @param opts Component options.
+     */
+    constructor(name: string, args: RemoteWebDeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("addin-credentials:index:RemoteWebDelivery", name, {}, opts);
+        validateRemoteWebDeliveryArgs(name, args);
+
+        const clientSecret = pulumi.secret(args.clientSecret);
+        const secondaryClientSecret =
+            args.secondaryClientSecret === undefined
+                ? undefined
+                : pulumi.secret(withFallback(args.secondaryClientSecret, clientSecret));
+
+        let references: { primary: pulumi.Output<string>; secondary?: pulumi.Output<string> } | undefined;
+        if (args.keyVault !== undefined) {
+            const vault = args.keyVault;
+            const primary = this.vaultSecret(`${name}-client-secret`, vault, vault.clientSecretName ?? DEFAULT_CLIENT_SECRET_NAME, clientSecret);
+            this.clientSecretUri = primary;
+            this.clientSecretReference = keyVaultReference(primary);
+            if (secondaryClientSecret !== undefined) {
+                const secondary = this.vaultSecret(
+                    `${name}-secondary-client-secret`,
+                    vault,
+                    vault.secondaryClientSecretName ?? DEFAULT_SECONDARY_CLIENT_SECRET_NAME,
+                    secondaryClientSecret,
+                );
+                this.secondaryClientSecretUri = secondary;
+                this.secondaryClientSecretReference = keyVaultReference(secondary);
+            }
+            references = { primary: this.clientSecretReference, secondary: this.secondaryClientSecretReference };
+        }
+
+        if (args.appService !== undefined) {
+            const site = args.appService;
+            const values = site.useKeyVaultReferences === true && references !== undefined
+                ? references
+                : { primary: clientSecret, secondary: secondaryClientSecret };
+            const properties = appSettingsProperties(args.clientId, values.primary, values.secondary, site.otherSettings ?? {});
+            const settings = new web.WebAppApplicationSettings(
+                `${name}-app-settings`,
+                { resourceGroupName: site.resourceGroupName, name: site.siteName, properties },
+                { parent: this },
+            );
+            // The names are known now, even when a new secret value is not (preview), so the
+            // warning shows in every preview and up: the replace-all behaviour is easy to forget,
+            // and the settings it would remove are not visible in this program.
+            const names = [...Object.keys(site.otherSettings ?? {}), CLIENT_ID, CLIENT_SECRET];
+            if (values.secondary !== undefined) {
+                names.push(SECONDARY_CLIENT_SECRET);
+            }
+            this.appSettingNames = names.sort();
+            const settingNames = this.appSettingNames;
+            pulumi.output(site.siteName).apply((siteName) => pulumi.log.warn(appSettingsReplacementWarning(siteName, settingNames), settings));
+        }
+
+        if (args.webConfig === true) {
+            this.webConfigAppSettings = pulumi.secret(
+                pulumi.all([args.clientId, clientSecret, secondaryClientSecret]).apply(([id, primary, secondary]) =>
+                    webConfigAppSettingsXml(id, primary, secondary),
+                ),
+            );
+        }
+
+        this.registerOutputs({
+            clientSecretUri: this.clientSecretUri,
+            secondaryClientSecretUri: this.secondaryClientSecretUri,
+            clientSecretReference: this.clientSecretReference,
+            secondaryClientSecretReference: this.secondaryClientSecretReference,
+            appSettingNames: this.appSettingNames,
+            webConfigAppSettings: this.webConfigAppSettings,
+        });
+    }
+
+    // One vault secret; returns its versionless URI. The whole `properties` input is secret, so the
+    // engine marks the `properties` output secret too (same-name rule); the URI in it reveals
+    // nothing, so it is unsecreted for callers that print or compose it.
+    private vaultSecret(
+        childName: string,
+        vault: RemoteWebKeyVaultArgs,
+        secretName: pulumi.Input<string>,
+        value: pulumi.Output<string>,
+    ): pulumi.Output<string> {
+        const secret = new keyvault.Secret(
+            childName,
+            {
+                resourceGroupName: vault.resourceGroupName,
+                vaultName: vault.vaultName,
+                secretName,
+                properties: pulumi.secret(value.apply((v) => ({ value: v }))),
+            },
+            { parent: this },
+        );
+        return pulumi.unsecret(secret.properties.apply((p) => p.secretUri));
+    }
+}
+
+/**
+ * Checks the arguments of a {@link RemoteWebDelivery} before anything is created. Only values known
+ * at construction time are checked; no message ever contains a secret.
+ * @throws Error naming the argument, the value received (never a secret) and the fix.
+ */
+export function validateRemoteWebDeliveryArgs(name: string, args: RemoteWebDeliveryArgs): void {
+    const prefix = `RemoteWebDelivery "${name}"`;
+    if (args.keyVault === undefined && args.appService === undefined && args.webConfig !== true) {
+        throw new Error(`${prefix}: nothing to deliver; set at least one of keyVault, appService or webConfig: true.`);
+    }
+    if (typeof args.clientId === "string" && !GUID.test(args.clientId)) {
+        throw new Error(`${prefix}: clientId must be a GUID (the add-in's client id), got "${args.clientId}".`);
+    }
+    if (typeof args.clientSecret === "string" && args.clientSecret === "") {
+        throw new Error(`${prefix}: clientSecret is empty; pass the add-in's current client secret.`);
+    }
+    if (args.keyVault !== undefined) {
+        const primary = args.keyVault.clientSecretName ?? DEFAULT_CLIENT_SECRET_NAME;
+        const secondary = args.keyVault.secondaryClientSecretName ?? DEFAULT_SECONDARY_CLIENT_SECRET_NAME;
+        for (const [arg, value] of [["keyVault.clientSecretName", primary], ["keyVault.secondaryClientSecretName", secondary]] as const) {
+            if (typeof value === "string" && !VAULT_SECRET_NAME.test(value)) {
+                throw new Error(`${prefix}: ${arg} must be 1-127 letters, digits or dashes (Key Vault's rule), got "${value}".`);
+            }
+        }
+        // Key Vault secret names are case-insensitive: one name would make both settings share a value.
+        if (typeof primary === "string" && typeof secondary === "string" && primary.toLowerCase() === secondary.toLowerCase()) {
+            throw new Error(
+                `${prefix}: keyVault.clientSecretName and keyVault.secondaryClientSecretName are both "${primary}"; give them different names.`,
+            );
+        }
+    }
+    if (args.appService !== undefined) {
+        if (args.appService.useKeyVaultReferences === true && args.keyVault === undefined) {
+            throw new Error(`${prefix}: appService.useKeyVaultReferences needs keyVault (the vault the references point to); set keyVault or drop useKeyVaultReferences.`);
+        }
+        // App Service setting names are case-insensitive (they become environment variables).
+        const owned = new Set([CLIENT_ID, CLIENT_SECRET, SECONDARY_CLIENT_SECRET].map((s) => s.toLowerCase()));
+        for (const key of Object.keys(args.appService.otherSettings ?? {})) {
+            if (owned.has(key.toLowerCase())) {
+                throw new Error(
+                    `${prefix}: appService.otherSettings must not set "${key}"; ClientId, ClientSecret and SecondaryClientSecret are written by this component.`,
+                );
+            }
+            if (key.trim() === "") {
+                throw new Error(`${prefix}: appService.otherSettings has an empty setting name; remove it.`);
+            }
+        }
+    }
+}
+
+/**
+ * The warning every run shows for App Service delivery: which settings the site will hold, and that
+ * all others are removed.
+ */
+export function appSettingsReplacementWarning(siteName: string, settingNames: readonly string[]): string {
+    return (
+        `App Service site "${siteName}": its app settings are replaced as a whole; after this update it holds only ` +
+        `${settingNames.join(", ")}. Any other setting is removed: list the ones to keep in delivery.appService.otherSettings.`
+    );
+}
+
+/**
+ * The `<appSettings>` fragment for an IIS-hosted remote web's web.config, with XML-escaped values.
+ * SecondaryClientSecret is left out when `secondaryClientSecret` is undefined.
+ */
+export function webConfigAppSettingsXml(clientId: string, clientSecret: string, secondaryClientSecret: string | undefined): string {
+    const entries: [string, string][] = [[CLIENT_ID, clientId], [CLIENT_SECRET, clientSecret]];
+    if (secondaryClientSecret !== undefined) {
+        entries.push([SECONDARY_CLIENT_SECRET, secondaryClientSecret]);
+    }
+    const lines = entries.map(([key, value]) => `  <add key="${escapeXmlAttribute(key)}" value="${escapeXmlAttribute(value)}" />`);
+    return ["<appSettings>", ...lines, "</appSettings>"].join("\n");
+}
+
+/** Escapes a string for a double-quoted XML attribute value (the five predefined entities, plus tab/CR/LF so they survive attribute normalisation). */
+export function escapeXmlAttribute(value: string): string {
+    return value.replace(/[&<>"'\t\n\r]/g, (c) => XML_ESCAPES[c]);
+}
+
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&apos;",
+    "\t": "&#x9;",
+    "\n": "&#xA;",
+    "\r": "&#xD;",
+};
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const VAULT_SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
+
+// The three add-in settings plus the caller's others, as one secret map: the values are secrets
+// (or references to them), and the engine re-marks the `properties` output secret by name.
+function appSettingsProperties(
+    clientId: pulumi.Input<string>,
+    clientSecret: pulumi.Output<string>,
+    secondaryClientSecret: pulumi.Output<string> | undefined,
+    otherSettings: Readonly<Record<string, pulumi.Input<string>>>,
+): pulumi.Output<Record<string, string>> {
+    const own: Record<string, pulumi.Input<string>> = { [CLIENT_ID]: clientId, [CLIENT_SECRET]: clientSecret };
+    if (secondaryClientSecret !== undefined) {
+        own[SECONDARY_CLIENT_SECRET] = secondaryClientSecret;
+    }
+    return pulumi.secret(pulumi.all({ ...otherSettings, ...own }));
+}
+
+function keyVaultReference(secretUri: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi.interpolate`@Microsoft.KeyVault(SecretUri=${secretUri})`;
+}
+
+// SecondaryClientSecret when it has a value, else ClientSecret (see the arg's JSDoc).
+function withFallback(secondary: pulumi.Input<string | undefined>, primary: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi.all([secondary, primary]).apply(([s, p]) => (s === undefined || s === "" ? p : s));
+}
