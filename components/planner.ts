@@ -78,7 +78,11 @@ export class PlanError extends Error {
 
 /** An emergency rotation, kept in configuration forever as history so the plan stays deterministic. */
 export interface ManualRotation {
-    /** When the new generation starts (ISO 8601 with a time zone); it is also the generation's startDateTime. */
+    /**
+     * When the new generation starts (ISO 8601 with a time zone); it is also the generation's
+     * startDateTime. Set it to the time you add the entry: an `at` before the current generation's
+     * start rewrites history, so the generations after it get new dates and are replaced.
+     */
     readonly at: string;
     /** Also remove the generation that was current until `at` at once (outage risk of up to `propagationHours`). */
     readonly revokePrevious: boolean;
@@ -86,7 +90,11 @@ export interface ManualRotation {
 
 /** Planner configuration: the dates and durations that fully determine the schedule. */
 export interface RotationPlanInput {
-    /** Start of generation 0 (ISO 8601 date, or date-time with `Z` or an offset); set once on first deployment, never changed. */
+    /**
+     * Start of generation 0 (ISO 8601 date, or date-time with `Z` or an offset, year 2000 or later);
+     * set once on first deployment, never changed (every generation's dates derive from it). A
+     * date far in the past makes the first deployment create the generations due now, back-dated.
+     */
     readonly firstGenerationStart: string;
     /**
      * Lifetime of each generation in days (integer, 2 to 3650).
@@ -377,6 +385,9 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
 // runner's local time zone, and two runners would then plan different dates.
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
 
+// No add-in credential predates ACS; an earlier year is a typo (and would make the timeline long).
+const MIN_YEAR = 2000;
+
 function parseIsoInstant(name: string, value: string): number {
     const fix = `Use an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z").`;
     if (typeof value !== "string") {
@@ -387,10 +398,10 @@ function parseIsoInstant(name: string, value: string): number {
     // Date.parse rolls "2025-02-30" over to March 2; check the calendar fields it was given.
     const [y, mo, d, h, mi, s, , oh, om] = (m ?? []).slice(1).map((part) => (part === undefined ? 0 : Number(part)));
     const day = new Date(Date.UTC(y, mo - 1, d));
-    const calendarOk = m !== null && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d
+    const calendarOk = m !== null && y >= MIN_YEAR && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d
         && h <= 23 && mi <= 59 && s <= 59 && oh <= 23 && om <= 59;
     if (!calendarOk || Number.isNaN(ms)) {
-        throw new PlanError(name, `${name} must be a valid ISO 8601 date or date-time with a time zone; got "${value}". ${fix}`);
+        throw new PlanError(name, `${name} must be a valid ISO 8601 date or date-time with a time zone, from year ${MIN_YEAR}; got "${value}". ${fix}`);
     }
     return ms;
 }

@@ -491,13 +491,13 @@ describe("planRotation", () => {
             assert.equal(e.message, "propagationHours must be a number of hours >= 0; got -1. Use 24 for SharePoint Online.");
         });
 
-        for (const value of ["2025-02-30", "2024-01-01T00:00:00", "01/01/2024", "2024-01-01T24:00:00Z", ""]) {
+        for (const value of ["2025-02-30", "2024-01-01T00:00:00", "01/01/2024", "2024-01-01T24:00:00Z", "1999-12-31", ""]) {
             it(`throws naming firstGenerationStart when it is "${value}"`, () => {
                 const e = planError(() => plan({ firstGenerationStart: value }, T0));
                 assert.equal(e.input, "firstGenerationStart");
                 assert.equal(
                     e.message,
-                    `firstGenerationStart must be a valid ISO 8601 date or date-time with a time zone; got "${value}". ` +
+                    `firstGenerationStart must be a valid ISO 8601 date or date-time with a time zone, from year 2000; got "${value}". ` +
                     `Use an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z").`,
                 );
             });
