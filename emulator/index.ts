@@ -1,0 +1,19 @@
+/**
+ * Local Microsoft Graph + ACS + TokenHelper emulator. Start one with {@link startEmulator}; see
+ * docs/ARCHITECTURE.md ("Emulator contract") and emulator/admin.ts for the admin routes.
+ */
+export { startEmulator } from "./server";
+export type { Emulator, EmulatorOptions } from "./server";
+export { EmulatorClock } from "./clock";
+export { Faults } from "./faults";
+export type { AppManagementPolicy, HangOptions, RequestMatch, ServerErrorOptions, ThrottleOptions, TokenBucketOptions } from "./faults";
+export { Tenant, generateSecretText } from "./tenant";
+export type {
+    ApplicationRef, CredentialsView, KeyCredentialWithKey, LegacyServicePrincipalRef, NewObjectOptions, PasswordCredentialWithSecret,
+    SeedCredentials, SeedKeyCredential, SeedPasswordCredential,
+} from "./tenant";
+export { AcsError, AcsModel, ACS_PRINCIPAL, SHAREPOINT_PRINCIPAL, TokenHelperModel } from "./acs";
+export type { AccessTokenAttempt, ActiveSigningKey, AcsTokenResponse, AddInCheck, ContextTokenValidation, NoActiveKeyReason, RemoteWebSecrets, SecretSlot } from "./acs";
+export type { RequestLogEntry } from "./http";
+export { decodeBase64Strict, isBase64 } from "./base64";
+export { GraphError } from "./errors";
