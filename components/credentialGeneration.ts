@@ -562,8 +562,30 @@ async function deleteEntries(client: GraphClient, target: CredentialTarget, sign
         return; // the object itself is gone, and its credentials with it
     }
     const ours = [signKeyId, verifyKeyId];
-    // A stale first view must not be the base of the merge (it could drop a key written moments ago).
-    const view = isStaleView(target.objectId, first) ? await readFreshCredentials(client, target, "read credentials before delete") : first;
+    // A stale first view must not be the base of the merge (it could drop a key written moments
+    // ago). If it stays "stale" only because our own keys are missing, they were removed out of
+    // band: nothing to wait for.
+    let view = first;
+    if (isStaleView(target.objectId, first)) {
+        const poll = await pollCredentials(client, target, "read credentials before delete", (v) => v !== undefined && !isStaleView(target.objectId, v), {
+            consecutive: 1,
+            maxReads: 4,
+        });
+        if (poll.view === undefined) {
+            return;
+        }
+        if (!poll.confirmed) {
+            const exp = expectationsOf(target.objectId);
+            ours.forEach((id) => exp.present.delete(id));
+            requireConfirmed(
+                { ...poll, confirmed: !isStaleView(target.objectId, poll.view) },
+                target,
+                "read credentials before delete",
+                "a view including the keys this process wrote",
+            );
+        }
+        view = poll.view;
+    }
     if (view.keyCredentials.some((k) => ours.includes(k.keyId))) {
         await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !ours.includes(k.keyId)), [], ours);
     } else {

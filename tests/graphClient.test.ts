@@ -1,0 +1,177 @@
+import * as assert from "node:assert/strict";
+import {
+    backoff,
+    createGraphClient,
+    GraphClientOptions,
+    graphClientOptionsFromEnv,
+    retryAfterMs,
+} from "../components/graph/client";
+import { isAmbiguousWriteError, isGraphNetworkError, isGraphRequestError } from "../components/graph/errors";
+
+/** A scripted fetch: each call takes the next answer; records what was sent. */
+function scriptedFetch(answers: (Response | Error | "hang")[]) {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    const fetchFn = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        calls.push({ url: String(input), init });
+        const next = answers.shift();
+        if (next === undefined) {
+            throw new Error("no more scripted answers");
+        }
+        if (next === "hang") {
+            return new Promise<Response>((_resolve, reject) => {
+                init?.signal?.addEventListener("abort", () => reject(new Error("aborted")));
+            });
+        }
+        if (next instanceof Error) {
+            throw next;
+        }
+        return next;
+    }) as typeof fetch;
+    return { fetchFn, calls };
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+    return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+function graphErrorBody(code: string, message: string) {
+    return { error: { code, message, innerError: { "request-id": "r" } } };
+}
+
+const options: GraphClientOptions = { baseUrl: "https://graph.example", token: "tok", retryBaseMs: 100, maxAttempts: 4, timeoutMs: 50 };
+
+function client(answers: (Response | Error | "hang")[], opts: Partial<GraphClientOptions> = {}) {
+    const { fetchFn, calls } = scriptedFetch(answers);
+    const sleeps: number[] = [];
+    const logs: string[] = [];
+    const c = createGraphClient(
+        { ...options, ...opts },
+        { fetch: fetchFn, sleep: async (ms) => void sleeps.push(ms), log: (l) => void logs.push(l), random: () => 1 },
+    );
+    return { c, calls, sleeps, logs };
+}
+
+const get = { operation: "get servicePrincipal", object: "servicePrincipal sp-1", method: "GET" as const, path: "/servicePrincipals/sp-1" };
+
+describe("createGraphClient", () => {
+    it("sends the bearer token to <baseUrl>/v1.0<path> and parses JSON", async () => {
+        const { c, calls } = client([json(200, { id: "sp-1" })]);
+        const res = await c.request<{ id: string }>(get);
+        assert.deepEqual(res, { status: 200, body: { id: "sp-1" } });
+        assert.equal(calls[0].url, "https://graph.example/v1.0/servicePrincipals/sp-1");
+        assert.equal((calls[0].init?.headers as Record<string, string>).authorization, "Bearer tok");
+    });
+
+    it("waits Retry-After seconds when a 429 carries it", async () => {
+        const { c, sleeps, calls } = client([json(429, graphErrorBody("TooManyRequests", "slow down"), { "retry-after": "3" }), json(200, {})]);
+        await c.request(get);
+        assert.deepEqual(sleeps, [3000]);
+        assert.equal(calls.length, 2);
+    });
+
+    it("backs off exponentially when a 429 or 5xx has no Retry-After", async () => {
+        const { c, sleeps } = client([json(429, {}), json(503, {}), json(500, {}), json(200, {})]);
+        await c.request(get);
+        assert.deepEqual(sleeps, [100, 200, 400]); // random() = 1: the ceiling of each step
+    });
+
+    it("throws with operation, object, HTTP status and Graph code when attempts run out", async () => {
+        const { c, calls } = client([json(503, graphErrorBody("serviceNotAvailable", "try later")), json(503, {}), json(503, {}), json(503, graphErrorBody("serviceNotAvailable", "try later"))]);
+        const err = await c.request(get).catch((e: unknown) => e);
+        assert.ok(isGraphRequestError(err));
+        assert.equal(calls.length, 4);
+        assert.equal(err.status, 503);
+        assert.equal(err.code, "serviceNotAvailable");
+        assert.match(err.message, /^Graph get servicePrincipal on servicePrincipal sp-1 failed with HTTP 503 serviceNotAvailable: try later/);
+    });
+
+    it("does not retry a 4xx other than 429", async () => {
+        const { c, calls } = client([json(400, graphErrorBody("CredentialInvalidLifetimeAsPerAppPolicy", "Credential lifetime exceeds the max value allowed as per assigned policy."))]);
+        const err = await c.request({ ...get, method: "PATCH", body: {} }).catch((e: unknown) => e);
+        assert.ok(isGraphRequestError(err));
+        assert.equal(calls.length, 1);
+        assert.equal(err.code, "CredentialInvalidLifetimeAsPerAppPolicy");
+    });
+
+    it("retries a non-idempotent POST on 429 only, and marks a 5xx on it ambiguous", async () => {
+        const post = { operation: "addPassword", object: "servicePrincipal sp-1", method: "POST" as const, path: "/servicePrincipals/sp-1/addPassword", body: {} };
+        const throttled = client([json(429, {}), json(200, { keyId: "k" })]);
+        assert.equal((await throttled.c.request(post)).status, 200);
+        const failed = client([json(500, graphErrorBody("InternalServerError", "boom")), json(200, {})]);
+        const err = await failed.c.request(post).catch((e: unknown) => e);
+        assert.equal(failed.calls.length, 1);
+        assert.ok(isAmbiguousWriteError(err));
+    });
+
+    it("retries network failures and timeouts of idempotent requests", async () => {
+        const { c, calls, logs } = client([new TypeError("fetch failed"), "hang", json(200, { ok: true })]);
+        const res = await c.request(get);
+        assert.equal(res.status, 200);
+        assert.equal(calls.length, 3);
+        assert.match(logs[1], /timed out after 50 ms/);
+    });
+
+    it("throws a GraphNetworkError when the network never answers", async () => {
+        const { c } = client([new TypeError("fetch failed"), new TypeError("fetch failed")], { maxAttempts: 2 });
+        const err = await c.request(get).catch((e: unknown) => e);
+        assert.ok(isGraphNetworkError(err));
+        assert.match(err.message, /after 2 attempt\(s\): fetch failed/);
+    });
+
+    it("returns accepted statuses instead of throwing", async () => {
+        const { c } = client([json(404, graphErrorBody("Request_ResourceNotFound", "gone"))]);
+        assert.equal((await c.request({ ...get, acceptStatus: [404] })).status, 404);
+    });
+
+    it("never puts a redacted value into an error message", async () => {
+        const secret = "c2VjcmV0LWtleS1ieXRlcy0zMi1ieXRlcy1sb25nISE=";
+        const { c } = client([json(400, graphErrorBody("Request_BadRequest", `Invalid value '${secret}' for key`))]);
+        const err = await c.request({ ...get, method: "PATCH", body: { key: secret }, redact: [secret] }).catch((e: unknown) => e);
+        assert.ok(err instanceof Error);
+        assert.ok(!err.message.includes(secret), err.message);
+        assert.match(err.message, /\[redacted\]/);
+    });
+});
+
+describe("graphClientOptionsFromEnv", () => {
+    it("uses the documented defaults", () => {
+        assert.deepEqual(graphClientOptionsFromEnv({}), {
+            baseUrl: "https://graph.microsoft.com",
+            token: undefined,
+            retryBaseMs: 1000,
+            maxAttempts: 6,
+            timeoutMs: 30000,
+        });
+    });
+
+    it("reads URL, token, retry base and attempts from the environment", () => {
+        const o = graphClientOptionsFromEnv({
+            ADDIN_CREDENTIALS_GRAPH_URL: "http://127.0.0.1:5/",
+            ADDIN_CREDENTIALS_GRAPH_TOKEN: "abc",
+            ADDIN_CREDENTIALS_RETRY_BASE_MS: "5",
+            ADDIN_CREDENTIALS_MAX_ATTEMPTS: "3",
+        });
+        assert.equal(o.baseUrl, "http://127.0.0.1:5");
+        assert.equal(o.token, "abc");
+        assert.equal(o.retryBaseMs, 5);
+        assert.equal(o.maxAttempts, 3);
+    });
+
+    it("throws when a number is not a number", () => {
+        assert.throws(() => graphClientOptionsFromEnv({ ADDIN_CREDENTIALS_MAX_ATTEMPTS: "many" }), /ADDIN_CREDENTIALS_MAX_ATTEMPTS must be a non-negative integer, got "many"/);
+    });
+});
+
+describe("retryAfterMs and backoff", () => {
+    it("reads delta seconds and HTTP dates", () => {
+        assert.equal(retryAfterMs("2"), 2000);
+        assert.equal(retryAfterMs("Thu, 01 Jan 2026 00:00:10 GMT", Date.parse("2026-01-01T00:00:00Z")), 10_000);
+        assert.equal(retryAfterMs(null), undefined);
+        assert.equal(retryAfterMs("soon"), undefined);
+    });
+
+    it("keeps jitter within [½, 1] of the exponential ceiling", () => {
+        assert.equal(backoff(100, 3, () => 0), 200);
+        assert.equal(backoff(100, 3, () => 1), 400);
+    });
+});
