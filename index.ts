@@ -1,2 +1,50 @@
-// The Pulumi program: reads stack config, builds one AddInCredentialSet per add-in, exports outputs.
-export {};
+// The Pulumi program: reads stack config only, builds one AddInCredentialSet (and its optional
+// delivery to the remote web) per add-in, and exports their outputs. Secrets stay secret.
+import * as pulumi from "@pulumi/pulumi";
+import { AddInCredentialSet } from "./components/addInCredentialSet";
+import { parseAddIns } from "./components/programConfig";
+import { RemoteWebDelivery } from "./components/remoteWebDelivery";
+
+const config = new pulumi.Config();
+const addIns = parseAddIns(config.requireObject<unknown>("addins"));
+const adoptedSecrets = config.getSecretObject<Record<string, string>>("adoptedClientSecrets");
+const planningTime = config.get("planningTime") || undefined;
+
+const results = addIns.map((addIn) => {
+    const adoptedClientSecret = adoptedSecrets?.apply((m) => m?.[addIn.name]);
+    const set = new AddInCredentialSet(addIn.name, {
+        clientId: addIn.clientId,
+        valueSource: addIn.valueSource,
+        firstGenerationStart: addIn.firstGenerationStart,
+        lifetimeDays: addIn.lifetimeDays,
+        rotateBeforeExpiryDays: addIn.rotateBeforeExpiryDays,
+        gracePeriodDays: addIn.gracePeriodDays,
+        propagationHours: addIn.propagationHours,
+        manualRotations: addIn.manualRotations,
+        adoptedClientSecret: addIn.adoptedSecretEndDateTime ? adoptedClientSecret : undefined,
+        adoptedSecretEndDateTime: addIn.adoptedSecretEndDateTime,
+        planningTime,
+    });
+    const delivery = addIn.delivery
+        ? new RemoteWebDelivery(`${addIn.name}-delivery`, {
+            clientId: set.clientId,
+            clientSecret: set.clientSecret.apply((s) => s ?? ""),
+            secondaryClientSecret: set.secondaryClientSecret,
+            ...addIn.delivery,
+        }, { parent: set })
+        : undefined;
+    return { addIn, set, delivery };
+});
+
+/** Per add-in: client id, secrets (secret), generations, expiry and the next planned action. */
+export const addins = Object.fromEntries(results.map(({ addIn, set, delivery }) => [addIn.name, {
+    clientId: set.clientId,
+    clientSecret: set.clientSecret,
+    secondaryClientSecret: set.secondaryClientSecret,
+    generations: set.generations,
+    currentExpiry: set.currentExpiry,
+    daysLeft: set.daysLeft,
+    nextActionDate: set.nextActionDate,
+    nextAction: set.nextAction,
+    webConfigAppSettings: delivery?.webConfigAppSettings,
+}]));

@@ -1,0 +1,263 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { CredentialGeneration } from "./credentialGeneration";
+import { isGuid } from "./graph/target";
+import { GenerationPlan, RotationPlan, RotationPlanInput, SecretSource, planRotation } from "./planner";
+import { RANDOM_KEY_BYTES } from "./secrets";
+
+/** Where the shared secret value comes from. */
+export type ValueSource = "random-bytes" | "entra-password";
+
+/** An emergency rotation, kept in config as history so the plan stays deterministic. */
+export interface ManualRotation {
+    /** When the new generation starts (ISO 8601, UTC). */
+    readonly at: string;
+    /**
+     * Also remove the generation that was current before `at`, at once. The add-in can then fail
+     * for up to `propagationHours`, because the only remaining key has not propagated yet.
+     * @default false
+     */
+    readonly revokePrevious?: boolean;
+}
+
+/**
+ * Arguments of {@link AddInCredentialSet}. Planning arguments are plain values, not Inputs: they
+ * decide which resources exist, which must be known while the program runs (also in preview).
+ */
+export interface AddInCredentialSetArgs {
+    /** The add-in's client id (the app id of its service principal), a GUID. */
+    readonly clientId: string;
+    /**
+     * How the shared secret is made: 32 random bytes (the classic procedure), or Entra's generated
+     * password (Microsoft's current procedure).
+     * @default "random-bytes"
+     */
+    readonly valueSource?: ValueSource;
+    /**
+     * When the first managed generation starts (ISO 8601). Later generations follow from it on a
+     * fixed schedule; set it to the date of the first deployment and never change it.
+     */
+    readonly firstGenerationStart: string;
+    /** Lifetime of each generation, in days. @default 1095 (three years) */
+    readonly lifetimeDays?: number;
+    /** A new generation is in place at least this many days before the current one expires. @default 30 */
+    readonly rotateBeforeExpiryDays?: number;
+    /** An expired generation is removed only this many days after its end. @default 7 */
+    readonly gracePeriodDays?: number;
+    /** How long SharePoint takes to accept a new key, in hours. @default 24 */
+    readonly propagationHours?: number;
+    /** Emergency rotations, oldest first. @default [] */
+    readonly manualRotations?: readonly ManualRotation[];
+    /**
+     * The secret the remote web uses today, when it is not managed by this component yet. It is
+     * delivered as SecondaryClientSecret until `adoptedSecretEndDateTime`.
+     * @default - none; preview warns if an unmanaged valid Sign key would break the add-in
+     */
+    readonly adoptedClientSecret?: pulumi.Input<string>;
+    /** When the adopted secret expires (ISO 8601). Required with `adoptedClientSecret`. @default - none */
+    readonly adoptedSecretEndDateTime?: string;
+    /**
+     * Plan as if it were this instant (ISO 8601): for rehearsals in the sandbox and tests, or to
+     * preview what a future run will do.
+     * @default - the current time
+     */
+    readonly planningTime?: string;
+}
+
+/** What one declared generation holds, as the component reports it. */
+export interface GenerationInfo {
+    /** "a" or "b": the slot resource (`<name>-slot-a` / `-slot-b`) holding it. */
+    readonly slot: SlotName;
+    /** Position in the sequence of generations, 0 for the first. */
+    readonly index: number;
+    /** The display name marking its three entries on the Entra object. */
+    readonly displayName: string;
+    readonly startDateTime: string;
+    readonly endDateTime: string;
+    readonly signKeyId: string;
+    readonly verifyKeyId: string;
+    readonly passwordKeyId: string;
+}
+
+/** The two generation slots, named so that their resource names never depend on array position. */
+export type SlotName = "a" | "b";
+const SLOT_NAMES: readonly [SlotName, SlotName] = ["a", "b"];
+
+/**
+ * An add-in's credential set on Microsoft Entra ID, rotated without an outage.
+ *
+ * Two generation slots hold at most two generations (six entries). The pure planner
+ * (components/planner.ts) decides from dates and the clock which generation each slot holds; a
+ * rotation changes a slot's inputs, so Pulumi replaces that slot (create the new generation,
+ * then delete the old one). The schedule guarantees the old one has then been expired for the
+ * grace period, so the replacement never removes a key SharePoint may still sign with.
+ */
+export class AddInCredentialSet extends pulumi.ComponentResource {
+    /** The add-in's client id: the web app's `ClientId`. */
+    readonly clientId: pulumi.Output<string>;
+    /** The web app's `ClientSecret` (secret); undefined before the first generation starts. */
+    readonly clientSecret: pulumi.Output<string | undefined>;
+    /** The web app's `SecondaryClientSecret` (secret), or undefined when there is none to hold. */
+    readonly secondaryClientSecret: pulumi.Output<string | undefined>;
+    /** The declared generations, oldest first. */
+    readonly generations: pulumi.Output<GenerationInfo[]>;
+    /** When the current generation expires (ISO 8601). */
+    readonly currentExpiry: pulumi.Output<string | undefined>;
+    /** Whole days until the current generation expires. */
+    readonly daysLeft: pulumi.Output<number | undefined>;
+    /** When the next planned change falls due (ISO 8601). */
+    readonly nextActionDate: pulumi.Output<string>;
+    /** What the next planned change is, in one sentence. */
+    readonly nextAction: pulumi.Output<string>;
+    /** The plan this run follows (plain data, for tests, the sandbox and status reports). */
+    readonly plan: RotationPlan;
+
+    constructor(name: string, args: AddInCredentialSetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("addin-credentials:index:AddInCredentialSet", name, {}, opts);
+        validateAddInCredentialSetArgs(args);
+
+        this.plan = planRotation(plannerInput(args), planningInstant(args.planningTime));
+        const valueSource = args.valueSource ?? "random-bytes";
+        const slots = this.plan.slots.map((generation, i) =>
+            generation ? this.createSlot(name, SLOT_NAMES[i], generation, args.clientId, valueSource) : undefined,
+        );
+        for (const warning of this.plan.warnings) {
+            void pulumi.log.warn(`${name}: ${warning}`, this);
+        }
+        void pulumi.log.info(`${name}: next: ${this.plan.nextAction.reason}`, this);
+
+        const secretFrom = (source: SecretSource): pulumi.Output<string | undefined> => {
+            const generation = generationFor(this.plan, source);
+            if (generation) {
+                const slot = slots[generation.slot];
+                return slot ? slot.resource.clientSecret : pulumi.output(undefined);
+            }
+            return source === "adopted" ? pulumi.output(args.adoptedClientSecret) : pulumi.output(undefined);
+        };
+        this.clientId = pulumi.output(args.clientId);
+        this.clientSecret = pulumi.secret(secretFrom(this.plan.primarySource));
+        this.secondaryClientSecret = pulumi.secret(secretFrom(this.plan.secondarySource));
+        const declared = slots
+            .filter((s): s is DeclaredSlot => s !== undefined)
+            .sort((x, y) => x.generation.index - y.generation.index);
+        this.generations = pulumi.all(declared.map((s) => describeSlot(s)));
+        this.currentExpiry = pulumi.output(this.plan.current?.endDateTime);
+        this.daysLeft = pulumi.output(this.plan.daysLeft);
+        this.nextActionDate = pulumi.output(this.plan.nextAction.at);
+        this.nextAction = pulumi.output(this.plan.nextAction.reason);
+
+        this.registerOutputs({
+            clientId: this.clientId,
+            clientSecret: this.clientSecret,
+            secondaryClientSecret: this.secondaryClientSecret,
+            generations: this.generations,
+            currentExpiry: this.currentExpiry,
+            daysLeft: this.daysLeft,
+            nextActionDate: this.nextActionDate,
+            nextAction: this.nextAction,
+        });
+    }
+
+    /** One slot: the random key bytes (random-bytes only) and the generation written to Entra. */
+    private createSlot(name: string, slot: SlotName, generation: GenerationPlan, clientId: string, valueSource: ValueSource): DeclaredSlot {
+        const displayName = generationDisplayName(name, generation);
+        // keepers tie the bytes to the generation: a new generation gets new bytes (RandomBytes
+        // keeps its value otherwise, DOMAIN §5).
+        const bytes = valueSource === "random-bytes"
+            ? new random.RandomBytes(`${name}-slot-${slot}-bytes`, { length: RANDOM_KEY_BYTES, keepers: { displayName } }, { parent: this })
+            : undefined;
+        const resource = new CredentialGeneration(`${name}-slot-${slot}`, {
+            clientId,
+            valueSource,
+            keyMaterial: bytes?.base64,
+            startDateTime: generation.startDateTime,
+            endDateTime: generation.endDateTime,
+            displayName,
+        }, { parent: this });
+        return { slot, generation, displayName, resource };
+    }
+}
+
+interface DeclaredSlot {
+    readonly slot: SlotName;
+    readonly generation: GenerationPlan;
+    readonly displayName: string;
+    readonly resource: CredentialGeneration;
+}
+
+function describeSlot(s: DeclaredSlot): pulumi.Output<GenerationInfo> {
+    return pulumi.all([s.resource.signKeyId, s.resource.verifyKeyId, s.resource.passwordKeyId]).apply(
+        ([signKeyId, verifyKeyId, passwordKeyId]): GenerationInfo => ({
+            slot: s.slot,
+            index: s.generation.index,
+            displayName: s.displayName,
+            startDateTime: s.generation.startDateTime,
+            endDateTime: s.generation.endDateTime,
+            signKeyId,
+            verifyKeyId,
+            passwordKeyId,
+        }),
+    );
+}
+
+function generationFor(plan: RotationPlan, source: SecretSource): GenerationPlan | undefined {
+    switch (source) {
+        case "current-generation":
+            return plan.current;
+        case "previous-generation":
+            return plan.previous;
+        default:
+            return undefined;
+    }
+}
+
+/** The prefix every managed entry's display name starts with (inventory and cleanup rely on it). */
+export const MANAGED_DISPLAY_NAME_PREFIX = "addin-credentials";
+
+/**
+ * The display name of a generation's three entries: the set's name, the generation's index and
+ * its start date, so it is unique per generation on the object and readable in the Entra portal.
+ */
+export function generationDisplayName(setName: string, generation: Pick<GenerationPlan, "index" | "startDateTime">): string {
+    return `${MANAGED_DISPLAY_NAME_PREFIX}/${setName}/gen-${generation.index}/${generation.startDateTime.slice(0, 10)}`;
+}
+
+/** Throws a plain Error naming the argument and the fix for arguments the planner does not check. */
+export function validateAddInCredentialSetArgs(args: AddInCredentialSetArgs): void {
+    if (typeof args.clientId !== "string" || !isGuid(args.clientId)) {
+        throw new Error(
+            `AddInCredentialSet: clientId must be the add-in's client id, a GUID like 00000000-0000-0000-0000-000000000000; got ${JSON.stringify(args.clientId)}.`,
+        );
+    }
+    if (args.valueSource !== undefined && args.valueSource !== "random-bytes" && args.valueSource !== "entra-password") {
+        throw new Error(
+            `AddInCredentialSet: valueSource must be "random-bytes" or "entra-password"; got ${JSON.stringify(args.valueSource)}.`,
+        );
+    }
+    if ((args.adoptedClientSecret === undefined) !== (args.adoptedSecretEndDateTime === undefined)) {
+        throw new Error(
+            "AddInCredentialSet: adoptedClientSecret and adoptedSecretEndDateTime go together: give the secret the app uses today and the date it expires, or neither.",
+        );
+    }
+    if (args.planningTime !== undefined && args.planningTime !== "" && Number.isNaN(Date.parse(args.planningTime))) {
+        throw new Error(
+            `AddInCredentialSet: planningTime must be an ISO 8601 instant like 2027-01-01T00:00:00Z, or empty for now; got ${JSON.stringify(args.planningTime)}.`,
+        );
+    }
+}
+
+function plannerInput(args: AddInCredentialSetArgs): RotationPlanInput {
+    return {
+        firstGenerationStart: args.firstGenerationStart,
+        lifetimeDays: args.lifetimeDays,
+        rotateBeforeExpiryDays: args.rotateBeforeExpiryDays,
+        gracePeriodDays: args.gracePeriodDays,
+        propagationHours: args.propagationHours,
+        manualRotations: (args.manualRotations ?? []).map((m) => ({ at: m.at, revokePrevious: m.revokePrevious ?? false })),
+        adoptedSecretEndDateTime: args.adoptedSecretEndDateTime,
+    };
+}
+
+function planningInstant(planningTime: string | undefined): Date {
+    return planningTime ? new Date(planningTime) : new Date();
+}

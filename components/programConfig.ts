@@ -1,0 +1,74 @@
+import type { RemoteWebAppServiceArgs, RemoteWebKeyVaultArgs } from "./remoteWebDelivery";
+import type { ManualRotation, ValueSource } from "./addInCredentialSet";
+import { isGuid } from "./graph/target";
+
+/** One add-in as the stack config (`addin-credentials:addins`) describes it. */
+export interface AddInConfig {
+    readonly name: string;
+    readonly clientId: string;
+    readonly firstGenerationStart: string;
+    readonly valueSource?: ValueSource;
+    readonly lifetimeDays?: number;
+    readonly rotateBeforeExpiryDays?: number;
+    readonly gracePeriodDays?: number;
+    readonly propagationHours?: number;
+    readonly manualRotations?: ManualRotation[];
+    readonly adoptedSecretEndDateTime?: string;
+    readonly delivery?: {
+        readonly keyVault?: RemoteWebKeyVaultArgs;
+        readonly appService?: RemoteWebAppServiceArgs;
+        readonly webConfig?: boolean;
+    };
+}
+
+const KNOWN_FIELDS = new Set([
+    "name", "clientId", "firstGenerationStart", "valueSource", "lifetimeDays", "rotateBeforeExpiryDays",
+    "gracePeriodDays", "propagationHours", "manualRotations", "adoptedSecretEndDateTime", "delivery",
+    "cleanup", "removeKeyIds", "forceCleanup",
+]);
+const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+/**
+ * Validates `addin-credentials:addins` (already JSON-parsed) and returns it typed. Errors name the
+ * config key and the offending entry, and say what is expected; no secret lives in this key.
+ */
+export function parseAddIns(raw: unknown): AddInConfig[] {
+    const key = "addin-credentials:addins";
+    if (!Array.isArray(raw) || raw.length === 0) {
+        throw new Error(`Config ${key} must be a non-empty list of add-ins (see README "Configuration reference"); got ${JSON.stringify(raw)}.`);
+    }
+    const seen = new Set<string>();
+    return raw.map((entry: unknown, i: number) => {
+        const where = `${key}[${i}]`;
+        if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+            throw new Error(`Config ${where} must be an object with at least name, clientId and firstGenerationStart.`);
+        }
+        const e = entry as Record<string, unknown>;
+        const unknown = Object.keys(e).filter((k) => !KNOWN_FIELDS.has(k));
+        if (unknown.length > 0) {
+            throw new Error(`Config ${where} has unknown field(s) ${unknown.join(", ")}; known fields: ${[...KNOWN_FIELDS].join(", ")}.`);
+        }
+        if (typeof e.name !== "string" || !NAME.test(e.name)) {
+            throw new Error(`Config ${where}.name must be lower-case letters, digits and dashes (1-40, starting with a letter); got ${JSON.stringify(e.name)}.`);
+        }
+        if (seen.has(e.name)) {
+            throw new Error(`Config ${where}.name "${e.name}" is used twice; add-in names must be unique in a stack.`);
+        }
+        seen.add(e.name);
+        if (typeof e.clientId !== "string" || !isGuid(e.clientId)) {
+            throw new Error(`Config ${where}.clientId must be the add-in's client id (a GUID); got ${JSON.stringify(e.clientId)}.`);
+        }
+        if (typeof e.firstGenerationStart !== "string") {
+            throw new Error(`Config ${where}.firstGenerationStart is required: the ISO date of the first managed generation, e.g. "2026-11-26".`);
+        }
+        for (const field of ["lifetimeDays", "rotateBeforeExpiryDays", "gracePeriodDays", "propagationHours"]) {
+            if (e[field] !== undefined && typeof e[field] !== "number") {
+                throw new Error(`Config ${where}.${field} must be a number; got ${JSON.stringify(e[field])}.`);
+            }
+        }
+        if (e.manualRotations !== undefined && !Array.isArray(e.manualRotations)) {
+            throw new Error(`Config ${where}.manualRotations must be a list of {at, revokePrevious}; got ${JSON.stringify(e.manualRotations)}.`);
+        }
+        return e as unknown as AddInConfig;
+    });
+}
