@@ -36,6 +36,7 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
                 ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token,
                 ADDIN_CREDENTIALS_RETRY_BASE_MS: "5",
                 ADDIN_CREDENTIALS_MAX_ATTEMPTS: "4",
+                ADDIN_CREDENTIALS_TIMEOUT_MS: "500",
             },
         });
     });
@@ -322,6 +323,17 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
         const r = await createUnder("servicePrincipal", "entra-password", () => emu.faults.serverError({ times: 4, match: { method: "PATCH" } }));
         assert.ok(!r.ok);
         assert.match(r.error.message, /update keyCredentials on servicePrincipal [0-9a-f-]+ failed with HTTP 503/);
+    });
+
+    it("times out a request that never answers and retries it", async () => {
+        const r = await createUnder("servicePrincipal", "random-bytes", () => emu.faults.hang({ ms: null, match: { method: "PATCH" } }));
+        assert.ok(r.ok);
+        assert.ok(r.ms >= 500, `waited ${r.ms} ms`);
+    });
+
+    it("adopts rather than duplicates when addPassword times out", async () => {
+        const r = await createUnder("application", "entra-password", () => emu.faults.hang({ ms: null, match: { operation: "applications.addPassword" } }));
+        assert.ok(r.ok);
     });
 
     it("confirms through stale reads", async () => {
