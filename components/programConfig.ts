@@ -24,7 +24,6 @@ export interface AddInConfig {
 const KNOWN_FIELDS = new Set([
     "name", "clientId", "firstGenerationStart", "valueSource", "lifetimeDays", "rotateBeforeExpiryDays",
     "gracePeriodDays", "propagationHours", "manualRotations", "adoptedSecretEndDateTime", "delivery",
-    "cleanup", "removeKeyIds", "forceCleanup",
 ]);
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 

@@ -139,6 +139,13 @@ export class LifecycleHarness {
         const project = this.options.project ?? "addin-credentials";
         const stack = this.options.stack ?? "sandbox";
         settings.setMockOptions(monitor as unknown as MockMonitor, project, stack, preview);
+        // As setMocks does (sdk/nodejs/runtime/mocks.ts): declare the monitor features the SDK
+        // checks before serializing inputs; without supportsSecrets it strips secret markers.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const store = (require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> }).getStore();
+        store.supportsSecrets = true;
+        store.supportsResourceReferences = true;
+        store.supportsOutputValues = false;
         pulumi.runtime.setAllConfig(runOptions.config, runOptions.secretKeys ?? []);
 
         const capture = captureConsole();
@@ -448,18 +455,29 @@ function unwrapSecrets(raw: Record<string, unknown>): { plain: Props; secretKeys
     const plain: Props = {};
     const secretKeys: string[] = [];
     for (const [k, v] of Object.entries(raw)) {
-        if (isSecretWire(v)) {
+        // A secret nested inside a property (e.g. azure-native `properties: {value: <secret>}`)
+        // marks the whole property: the engine keeps nested secretness, this harness tracks it per
+        // top-level property, which errs on the side of more secrecy.
+        if (containsSecret(v)) {
             secretKeys.push(k);
-            plain[k] = deepUnwrap(v.value);
-        } else {
-            plain[k] = deepUnwrap(v);
         }
+        plain[k] = deepUnwrap(v);
     }
     return { plain, secretKeys };
 }
 
 function isSecretWire(v: unknown): v is { value: unknown } {
     return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function containsSecret(v: unknown): boolean {
+    if (isSecretWire(v)) {
+        return true;
+    }
+    if (typeof v === "object" && v !== null) {
+        return Object.values(v).some(containsSecret);
+    }
+    return false;
 }
 
 function deepUnwrap(v: unknown): unknown {

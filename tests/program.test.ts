@@ -1,0 +1,103 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { LifecycleHarness, DynamicProviderCalls, PROGRAM_PATH, RunResult } from "../harness/lifecycle";
+
+/**
+ * index.ts run in mock mode with the real stack files. The harness applies the engine's secret
+ * rules (mocks alone apply none) and records every registration. The provider calls are stubbed:
+ * this spec is about the program's wiring; the provider has its own specs against the emulator.
+ */
+const fakeProvider: DynamicProviderCalls = {
+    check: async (_urn, _olds, news) => ({ inputs: news, failures: [] }),
+    diff: async () => ({ changes: false, replaces: [], deleteBeforeReplace: false }),
+    create: async (urn, news) => ({
+        id: `id-${urn.split("::").pop()}`,
+        outs: { ...news, signKeyId: "s", verifyKeyId: "v", passwordKeyId: "p", clientSecret: `secret-${String(news.displayName)}`, missing: [], drift: [] },
+    }),
+    read: async (id, _urn, props) => ({ id, props }),
+    update: async () => { throw new Error("no update expected"); },
+    delete: async () => undefined,
+};
+
+function stackConfig(stack: string): Record<string, string> {
+    const file = path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`);
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+const names = (r: RunResult) => r.steps.map((s) => `${s.type} ${s.name}`).sort();
+
+describe("index.ts (the program)", () => {
+    let harness: LifecycleHarness;
+
+    beforeEach(() => {
+        harness = new LifecycleHarness({ programPath: PROGRAM_PATH, provider: fakeProvider, stack: "dev" });
+    });
+
+    it("declares the full dev resource set: one generation, its bytes, two vault secrets", async () => {
+        const run = await harness.run({
+            config: { ...stackConfig("dev"), "addin-credentials:planningTime": "2026-12-02T00:00:00Z" },
+        });
+
+        assert.deepEqual(names(run), [
+            "azure-native:keyvault:Secret hr-portal-delivery-client-secret",
+            "azure-native:keyvault:Secret hr-portal-delivery-secondary-client-secret",
+            "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration hr-portal-slot-a",
+            "random:index/randomBytes:RandomBytes hr-portal-slot-a-bytes",
+        ]);
+        const out = run.outputs.addins;
+        assert.equal(out.secret, true, "the addins output holds secrets, so the engine stores it secret");
+        const hr = (out.value as Record<string, Record<string, unknown>>)["hr-portal"];
+        assert.equal(hr.clientSecret, "secret-addin-credentials/hr-portal/gen-0/2026-12-01");
+        assert.match(String(hr.webConfigAppSettings), /<add key="ClientSecret" value="secret-addin-credentials\/hr-portal\/gen-0\/2026-12-01" \/>/);
+        const vault = [...harness.state.values()].find((r) => r.name === "hr-portal-delivery-client-secret");
+        assert.ok(vault?.secretOutputs.includes("properties"), "the vault secret's value is a secret input");
+    });
+
+    it("declares the full prod resource set with the adopted secret kept secret", async () => {
+        const run = await harness.run({
+            config: {
+                ...stackConfig("prod"),
+                "addin-credentials:planningTime": "2027-01-05T00:00:00Z",
+                "addin-credentials:adoptedClientSecrets": JSON.stringify({ "expense-tracker": "adopted-secret-value" }),
+            },
+            secretKeys: ["addin-credentials:adoptedClientSecrets"],
+        });
+
+        assert.deepEqual(names(run), [
+            "azure-native:keyvault:Secret contract-review-delivery-client-secret",
+            "azure-native:keyvault:Secret contract-review-delivery-secondary-client-secret",
+            "azure-native:web:WebAppApplicationSettings contract-review-delivery-app-settings",
+            "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration contract-review-slot-a",
+            "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration expense-tracker-slot-a",
+            "random:index/randomBytes:RandomBytes expense-tracker-slot-a-bytes",
+        ]);
+        assert.equal(run.outputs.addins.secret, true);
+        const expense = (run.outputs.addins.value as Record<string, Record<string, unknown>>)["expense-tracker"];
+        assert.equal(expense.secondaryClientSecret, "adopted-secret-value");
+        assert.doesNotMatch(run.consoleText, /adopted-secret-value/);
+        // useKeyVaultReferences: the site gets references, not secret values, plus its other settings.
+        const settings = [...harness.state.values()].find((r) => r.name === "contract-review-delivery-app-settings");
+        const properties = settings?.inputs.properties as Record<string, string>;
+        assert.deepEqual(Object.keys(properties).sort(), [
+            "APPLICATIONINSIGHTS_CONNECTION_STRING", "ClientId", "ClientSecret", "SecondaryClientSecret",
+            "SharePointSiteUrl", "WEBSITE_RUN_FROM_PACKAGE",
+        ]);
+        assert.match(properties.ClientSecret, /^@Microsoft\.KeyVault\(SecretUri=/);
+        assert.doesNotMatch(JSON.stringify(properties), /secret-addin-credentials/);
+    });
+
+    it("fails naming the key when addins is missing", async () => {
+        await assert.rejects(harness.run({ config: {} }), /addin-credentials:addins/);
+    });
+
+    it("fails naming the entry and field when a clientId is malformed", async () => {
+        const addins = JSON.stringify([{ name: "crm", clientId: "nope", firstGenerationStart: "2026-12-01" }]);
+        await assert.rejects(
+            harness.run({ config: { "addin-credentials:addins": addins } }),
+            { message: 'Config addin-credentials:addins[0].clientId must be the add-in\'s client id (a GUID); got "nope".' },
+        );
+    });
+});
