@@ -1,0 +1,159 @@
+// `npm run sandbox -- [options]`: the credential lifecycle over years on the embedded emulator
+// with a simulated clock (see tools/sandboxCore.ts for what is simulated and the scenario format).
+import * as path from "node:path";
+import { DEFAULT_SCENARIO_PATH, loadScenario, runSandbox, SandboxSummary, STRATEGIES, Strategy } from "./sandboxCore";
+
+const USAGE = `Usage: npm run sandbox -- [options]
+
+Simulates daily \`pulumi up\` runs of the program against the embedded Graph + ACS emulator with a
+simulated clock, checks the add-in every simulated hour, prints a timeline and a summary.
+
+Options:
+  --years <n>            simulated years (positive number, at most 20)        default 6
+  --run-every <days>     days between runs (positive integer, at most 60)       default 1
+  --strategy <name>      component | replace | seed                             default component
+                           component: the real program (index.ts)
+                           replace:   one generation, plain create-before-delete replacement
+                           seed:      the manual procedure (remove everything, add a new set)
+  --scenario <file>      starting state (JSON; format at the top of tools/sandboxCore.ts)
+                                                                default tools/scenarios/default.json
+  --json                 print only the summary, as JSON (no timeline, no progress)
+  --help                 this text
+`;
+
+interface Args {
+    years: number;
+    runEvery: number;
+    strategy: Strategy;
+    scenario: string;
+    json: boolean;
+}
+
+/** Parses argv (without node and script); throws an Error with a usable message. */
+export function parseArgs(argv: readonly string[]): Args | "help" {
+    const args: Args = { years: 6, runEvery: 1, strategy: "component", scenario: DEFAULT_SCENARIO_PATH, json: false };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const value = (): string => {
+            const v = inline ?? argv[++i];
+            if (v === undefined || (inline === undefined && v.startsWith("--"))) {
+                throw new Error(`${flag} needs a value.`);
+            }
+            return v;
+        };
+        switch (flag) {
+            case "--help":
+            case "-h":
+                return "help";
+            case "--json":
+                args.json = true;
+                break;
+            case "--years": {
+                const v = value();
+                const n = Number(v);
+                if (!Number.isFinite(n) || n <= 0 || n > 20) {
+                    throw new Error(`--years must be a number greater than 0 and at most 20; got "${v}".`);
+                }
+                args.years = n;
+                break;
+            }
+            case "--run-every": {
+                const v = value();
+                const n = Number(v);
+                if (!Number.isInteger(n) || n < 1 || n > 60) {
+                    throw new Error(`--run-every must be a whole number of days from 1 to 60; got "${v}".`);
+                }
+                args.runEvery = n;
+                break;
+            }
+            case "--strategy": {
+                const v = value();
+                if (!(STRATEGIES as readonly string[]).includes(v)) {
+                    throw new Error(`--strategy must be one of ${STRATEGIES.join(", ")}; got "${v}".`);
+                }
+                args.strategy = v as Strategy;
+                break;
+            }
+            case "--scenario":
+                args.scenario = path.resolve(value());
+                break;
+            default:
+                throw new Error(`unknown option "${arg}".`);
+        }
+    }
+    return args;
+}
+
+/** The summary as an aligned two-column table. */
+export function summaryTable(s: SandboxSummary): string {
+    const rows: [string, string][] = [
+        ["strategy", s.strategy],
+        ["simulated", `${s.start.slice(0, 10)} → ${s.end.slice(0, 10)} (${s.years} y, a run every ${s.runEveryDays} d)`],
+        ["runs", String(s.runs)],
+        ["hourly samples", String(s.samples)],
+        ["authFailures", `${s.authFailures}${s.outages.length ? ` (${s.outages.length} outage(s): ${s.outages.map((o) => `${o.from.slice(0, 10)} ${o.hours} h`).join(", ")})` : ""}`],
+        ["maxCredentials", `${s.maxCredentials}${s.maxManagedCredentials !== s.maxCredentials ? ` (${s.maxManagedCredentials} managed)` : ""}`],
+        ["expiredLeftOver", `${s.expiredLeftOver}${s.expiredLeftOverUnmanaged ? ` (${s.expiredLeftOverUnmanaged} unmanaged)` : ""}`],
+        ["graphRequests", String(s.graphRequests)],
+        ["rotations", String(s.rotations)],
+        ["wall time", `${s.wallSeconds} s`],
+    ];
+    const w = Math.max(...rows.map(([k]) => k.length));
+    const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
+    return ["", "Summary", ...lines, ...s.notes.map((n) => `  note: ${n}`)].join("\n");
+}
+
+async function main(): Promise<number> {
+    let args: Args | "help";
+    try {
+        args = parseArgs(process.argv.slice(2));
+    } catch (e) {
+        process.stderr.write(`sandbox: ${(e as Error).message}\n\n${USAGE}`);
+        return 2;
+    }
+    if (args === "help") {
+        process.stdout.write(USAGE);
+        return 0;
+    }
+    const a = args;
+    let scenario;
+    try {
+        scenario = loadScenario(a.scenario);
+    } catch (e) {
+        process.stderr.write(`sandbox: ${(e as Error).message}\n`);
+        return 2;
+    }
+    const progressOnTty = process.stderr.isTTY;
+    const summary = await runSandbox({
+        years: a.years,
+        runEveryDays: a.runEvery,
+        strategy: a.strategy,
+        scenario,
+        onLine: a.json ? undefined : (line) => {
+            if (progressOnTty) process.stderr.write("\r\x1b[K");
+            process.stdout.write(`${line}\n`);
+        },
+        onProgress: a.json ? undefined : (fraction, at) => {
+            const text = `progress ${String(Math.round(fraction * 100)).padStart(3)}%  (simulated ${at.toISOString().slice(0, 7)})`;
+            process.stderr.write(progressOnTty ? `\r\x1b[K${text}` : `${text}\n`);
+        },
+    });
+    if (a.json) {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+        if (progressOnTty) process.stderr.write("\r\x1b[K");
+        process.stdout.write(`${summaryTable(summary)}\n`);
+    }
+    return 0;
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            process.stderr.write(`sandbox: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+            process.exit(1);
+        },
+    );
+}
