@@ -290,6 +290,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
         const outages: { from: string; hours: number; reason: string }[] = [];
         let openOutage: { from: string; hours: number; reason: string } | undefined;
         let lastNextAction = "";
+        let lastWarnings = "";
         let lastCheck: AddInCheck | undefined;
         let lastCheckKey = "";
         let fullChecks = 0;
@@ -381,6 +382,15 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
                     say(`${day}  deploy: ClientSecret ${short(newPrimary)}, SecondaryClientSecret ${short(newSecondary)}`);
                 }
                 say(`${day}  now: ${describeObject(holder)}; next (${dayOf(Date.parse(out.nextActionDate))}): ${out.nextAction}`);
+            }
+            // Program warnings, when they change (the first run's, and new ones later).
+            const warnings = result.logs.filter((l) => l.severity !== "info").map((l) => `${l.severity}: ${l.message.trim()}`);
+            const warningText = warnings.join("\n");
+            if (warningText !== lastWarnings) {
+                for (const w of warnings.filter((x) => !lastWarnings.includes(x))) {
+                    say(`${dayOf(runMs)}  program ${w}`);
+                }
+                lastWarnings = warningText;
             }
             lastNextAction = out.nextAction;
             app.clientSecret = newPrimary;
@@ -591,6 +601,7 @@ function describeObject(obj: DirectoryObject): string {
         const name = e.displayName ?? "unmanaged";
         const g = groups.get(name) ?? { n: 0, end: e.endDateTime };
         g.n++;
+        g.end = e.endDateTime > g.end ? e.endDateTime : g.end;
         groups.set(name, g);
     }
     const parts = [...groups].map(([name, g]) => `${name} (${g.n}, ends ${g.end.toISOString().slice(0, 10)})`);
