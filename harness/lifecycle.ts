@@ -413,6 +413,8 @@ class HarnessMonitor extends MockMonitor {
             };
             this.registered.add(urn);
             const result = await this.harness.register(this.working, reg, this.preview, this.pendingDeletes, this.steps);
+            // MockMonitor's table: registerResourceOutputs (every ComponentResource) looks it up.
+            this.resources.set(urn, { urn, id: result.id, state: {} });
             const wire: Record<string, unknown> = {};
             for (const [k, v] of Object.entries(result.outputs)) {
                 if (k === PROVIDER_KEY) {

@@ -215,7 +215,6 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
     const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
     const host = await startProviderHost({ env });
-    const rejections = tolerateComponentOutputRejections();
     const compiled = memoizeProgramCompilation();
     try {
         // ---- the principal and its starting credentials
@@ -451,9 +450,6 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
         } else {
             notes.push("component: two generation slots; a slot is reused only once its generation is expired + grace.");
         }
-        if (rejections.count() > 0) {
-            notes.push(`harness: ${rejections.count()} registerResourceOutputs calls rejected with "unknown resource" (HarnessMonitor does not record component registrations for MockMonitor); ignored, outputs are read from the program's exports.`);
-        }
         const unmanagedLeft = [...leftOver].filter((k) => seededKeyIds.has(k)).length;
         if (unmanagedLeft > 0) {
             notes.push(`${unmanagedLeft} expired left-over entr${unmanagedLeft === 1 ? "y was" : "ies were"} seeded (unmanaged); nothing in this program removes them.`);
@@ -480,7 +476,6 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
             notes,
         };
     } finally {
-        rejections.restore();
         compiled.restore();
         await host.stop();
         await emu.close();
@@ -540,39 +535,6 @@ function memoizeProgramCompilation(): { restore(): void } {
     };
 }
 
-/**
- * The lifecycle harness's monitor overrides registerResource without recording the resource in
- * MockMonitor's table, so every ComponentResource's registerOutputs() rejects with "unknown
- * resource <urn>" (an unhandled rejection, fatal by default). Those exact rejections are counted
- * and ignored while the sandbox runs; any other rejection goes to the listeners that were there.
- */
-function tolerateComponentOutputRejections(): { count(): number; restore(): void } {
-    const saved = process.listeners("unhandledRejection");
-    let ignored = 0;
-    const listener = (reason: unknown, promise: Promise<unknown>): void => {
-        if (reason instanceof Error && /^unknown resource urn:pulumi:/.test(reason.message) && /registerResourceOutputs/.test(reason.stack ?? "")) {
-            ignored++;
-            return;
-        }
-        if (saved.length === 0) {
-            throw reason;
-        }
-        for (const l of saved) {
-            l(reason, promise);
-        }
-    };
-    process.removeAllListeners("unhandledRejection");
-    process.on("unhandledRejection", listener);
-    return {
-        count: () => ignored,
-        restore() {
-            process.off("unhandledRejection", listener);
-            for (const l of saved) {
-                process.on("unhandledRejection", l);
-            }
-        },
-    };
-}
 
 /** keyIds of every generation in the harness's state. */
 function harnessKeyIds(harness: LifecycleHarness): string[] {

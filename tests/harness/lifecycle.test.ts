@@ -47,6 +47,20 @@ describe("LifecycleHarness", () => {
         assert.deepEqual(harness.state.get(urn("bytes"))?.secretOutputs, ["base64", "hex"]);
     });
 
+    it("accepts a component's registerOutputs without an unhandled rejection", async () => {
+        const rejections: unknown[] = [];
+        const onRejection = (reason: unknown) => rejections.push(reason);
+        process.on("unhandledRejection", onRejection);
+        try {
+            const run = await harness.run({ config: { "harness:generation": "1" } });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.equal(run.outputs.wrapped.value, 32);
+        } finally {
+            process.off("unhandledRejection", onRejection);
+        }
+        assert.deepEqual(rejections, []);
+    });
+
     it("changes nothing in state on a preview", async () => {
         await harness.run({ config: { "harness:generation": "1" } });
         const before = JSON.stringify([...harness.state.values()]);

@@ -11,3 +11,14 @@ const extra = config.getBoolean("extra")
 export const base64 = bytes.base64;
 export const hex = pulumi.unsecret(bytes.hex);
 export const hasExtra = extra !== undefined;
+
+/** A component, so the harness's handling of registerOutputs is exercised. */
+class Wrapper extends pulumi.ComponentResource {
+    readonly length: pulumi.Output<number>;
+    constructor(name: string) {
+        super("harness:index:Wrapper", name);
+        this.length = pulumi.output(32);
+        this.registerOutputs({ length: this.length });
+    }
+}
+export const wrapped = new Wrapper("wrapper").length;
