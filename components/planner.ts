@@ -557,7 +557,7 @@ function nextAction(
             candidates.push({
                 kind: "remove-previous",
                 at: iso(removeMs),
-                reason: `generation ${previous.index} (slot ${previous.index % 2}) reaches expiry + gracePeriodDays (${config.gracePeriodDays}) and is removed`,
+                reason: `generation ${previous.index} (slot ${slotName(previous.index)}) reaches expiry + gracePeriodDays (${config.gracePeriodDays}) and is removed`,
             });
         }
     }
@@ -572,10 +572,15 @@ function nextAction(
     return candidates.reduce((best, c) => (Date.parse(c.at) < Date.parse(best.at) ? c : best));
 }
 
+/** The slot's name as the component names its resources (`<name>-slot-a`, `-slot-b`). */
+function slotName(index: number): "a" | "b" {
+    return index % 2 === 0 ? "a" : "b";
+}
+
 function generationAction(config: Config, timeline: readonly Generation[], g: Generation): PlannedAction {
-    const slot = g.index % 2;
+    const slot = slotName(g.index);
     if (g.origin === "first") {
-        return { kind: "deploy-first-generation", at: iso(g.startMs), reason: `generation 0 is created in slot 0 at firstGenerationStart` };
+        return { kind: "deploy-first-generation", at: iso(g.startMs), reason: `generation 0 is created in slot a at firstGenerationStart` };
     }
     const occupant = slotOccupant(timeline, g, config);
     const occupantGoneMs = occupant === undefined ? 0 : occupant.endMs + config.graceMs;
@@ -643,7 +648,7 @@ function collectWarnings(
                 ? ""
                 : `, so that generation ${g.index - 1} (a manual rotation) is followed rotateBeforeExpiryDays (${config.rotateBeforeExpiryDays}) before its expiry`;
             warnings.push(
-                `${label} removes generation ${occupant.index} from slot ${occupant.index % 2} ${validText}, ` +
+                `${label} removes generation ${occupant.index} from slot ${slotName(occupant.index)} ${validText}, ` +
                 `${formatDuration(occupant.endMs + config.graceMs - g.startMs)} before its expiry + gracePeriodDays (${iso(occupant.endMs + config.graceMs)})${why}.`,
             );
         }

@@ -56,7 +56,7 @@ describe("planRotation", () => {
                 nextAction: {
                     kind: "rotate",
                     at: "2025-07-05T00:00:00.000Z",
-                    reason: "generation 1 is created in slot 1; generation 0 expires 544 days later",
+                    reason: "generation 1 is created in slot b; generation 0 expires 544 days later",
                 },
                 warnings: [],
             });
@@ -94,7 +94,7 @@ describe("planRotation", () => {
                 nextAction: {
                     kind: "deploy-first-generation",
                     at: "2024-01-01T00:00:00.000Z",
-                    reason: "generation 0 is created in slot 0 at firstGenerationStart",
+                    reason: "generation 0 is created in slot a at firstGenerationStart",
                 },
                 warnings: ["firstGenerationStart (2024-01-01T00:00:00.000Z) is 1 hour in the future: nothing is deployed until then."],
             });
@@ -136,7 +136,7 @@ describe("planRotation", () => {
                 nextAction: {
                     kind: "rotate",
                     at: "2027-01-07T00:00:00.000Z",
-                    reason: "generation 2 is created in slot 0, replacing generation 0 (expired + grace); generation 1 expires 544 days later",
+                    reason: "generation 2 is created in slot a, replacing generation 0 (expired + grace); generation 1 expires 544 days later",
                 },
                 warnings: [],
             });
@@ -179,7 +179,7 @@ describe("planRotation", () => {
             assert.deepEqual(before.nextAction, {
                 kind: "remove-previous",
                 at: "2027-01-08T00:00:00.000Z",
-                reason: "generation 0 (slot 0) reaches expiry + gracePeriodDays (8) and is removed",
+                reason: "generation 0 (slot a) reaches expiry + gracePeriodDays (8) and is removed",
             });
             assert.equal(before.previous?.index, 0);
             assert.deepEqual(at.slots, [undefined, gen(1, T0 + 552 * DAY_MS, "scheduled", LIFETIME, 8 * DAY_MS)]);
@@ -187,7 +187,7 @@ describe("planRotation", () => {
             assert.deepEqual(at.nextAction, {
                 kind: "rotate",
                 at: "2027-01-09T00:00:00.000Z",
-                reason: "generation 2 is created in slot 0; generation 1 expires 543 days later",
+                reason: "generation 2 is created in slot a; generation 1 expires 543 days later",
             });
         });
 
@@ -283,7 +283,7 @@ describe("planRotation", () => {
         // Generation 1 is current (since 2025-07-05); generation 0 is valid until 2026-12-31.
         const E = Date.parse("2026-01-01T12:00:00.000Z");
         const s1 = T0 + INTERVAL;
-        const early = "manualRotations[0] (2026-01-01T12:00:00.000Z) removes generation 0 from slot 0 while it is still valid, " +
+        const early = "manualRotations[0] (2026-01-01T12:00:00.000Z) removes generation 0 from slot a while it is still valid, " +
             "370 days before its expiry + gracePeriodDays (2027-01-07T00:00:00.000Z).";
 
         it("does nothing yet and announces itself when it is in the future", () => {
@@ -293,7 +293,7 @@ describe("planRotation", () => {
             assert.deepEqual(p.nextAction, {
                 kind: "manual-rotation",
                 at: "2026-01-01T12:00:00.000Z",
-                reason: "manualRotations[0] creates generation 2 in slot 0, replacing generation 0 370 days before its expiry + grace",
+                reason: "manualRotations[0] creates generation 2 in slot a, replacing generation 0 370 days before its expiry + grace",
             });
             assert.deepEqual(p.warnings, ["manualRotations[0] (2026-01-01T12:00:00.000Z) is in the future; nothing changes until then.", early]);
         });
@@ -310,7 +310,7 @@ describe("planRotation", () => {
             assert.deepEqual(p.nextAction, {
                 kind: "rotate",
                 at: "2028-07-11T00:00:00.000Z",
-                reason: "generation 3 is created in slot 1, replacing generation 1 (expired + grace); generation 2 expires 173 days later",
+                reason: "generation 3 is created in slot b, replacing generation 1 (expired + grace); generation 2 expires 173 days later",
             });
         });
 
@@ -336,7 +336,7 @@ describe("planRotation", () => {
             assert.deepEqual(p.nextAction, {
                 kind: "rotate",
                 at: "2027-07-06T12:00:00.000Z",
-                reason: "generation 3 is created in slot 1; generation 2 expires 544 days later",
+                reason: "generation 3 is created in slot b; generation 2 expires 544 days later",
             });
             assert.deepEqual(plan(input, E + INTERVAL).slots, [gen(2, E, "manual"), gen(3, E + INTERVAL, "scheduled")]);
         });
@@ -359,7 +359,7 @@ describe("planRotation", () => {
             const scheduled = "the scheduled rotation at 2028-07-04T00:00:00.000Z";
             assert.deepEqual(before.warnings, [
                 "generation 2 expires 2028-07-14T00:00:00.000Z, within rotateBeforeExpiryDays (30); the next generation is due 2028-07-04T00:00:00.000Z.",
-                `${scheduled} removes generation 1 from slot 1 during its grace period, 7 days before its expiry + gracePeriodDays ` +
+                `${scheduled} removes generation 1 from slot b during its grace period, 7 days before its expiry + gracePeriodDays ` +
                 "(2028-07-11T00:00:00.000Z), so that generation 2 (a manual rotation) is followed rotateBeforeExpiryDays (30) before its expiry.",
                 `${scheduled} comes 10 days before generation 2 expires, less than rotateBeforeExpiryDays (30), because generation 1 must not be removed while it is still valid.`,
             ]);
