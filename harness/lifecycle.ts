@@ -443,12 +443,12 @@ class HarnessMonitor extends MockMonitor {
     }
 }
 
+/**
+ * The engine's URN: a child's type is qualified by its parent's whole qualified type
+ * (sdk/nodejs/resource.ts createUrn; MockMonitor keeps only the last segment).
+ */
 function makeUrn(parent: string, type: string, name: string): string {
-    let qualified = type;
-    if (parent) {
-        const parentType = parent.split("::")[2].split("$").pop();
-        qualified = `${parentType}$${type}`;
-    }
+    const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
     return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 

@@ -47,6 +47,13 @@ describe("index.ts (the program)", () => {
             "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration hr-portal-slot-a",
             "random:index/randomBytes:RandomBytes hr-portal-slot-a-bytes",
         ]);
+        // Options: every child hangs under its component (the URN carries the parent chain).
+        assert.deepEqual([...harness.state.keys()].sort(), [
+            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-client-secret",
+            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-secondary-client-secret",
+            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration::hr-portal-slot-a",
+            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$random:index/randomBytes:RandomBytes::hr-portal-slot-a-bytes",
+        ]);
         const out = run.outputs.addins;
         assert.equal(out.secret, true, "the addins output holds secrets, so the engine stores it secret");
         const hr = (out.value as Record<string, Record<string, unknown>>)["hr-portal"];
