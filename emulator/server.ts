@@ -292,7 +292,9 @@ export class EmulatorImpl implements Emulator {
         if (res.headersSent || res.destroyed) {
             return;
         }
-        const headers: Record<string, string> = { ...result.headers };
+        // Graph's Date header is its server time; the emulator's is its clock's, so clients that
+        // take "now" from the directory (the inventory) follow a simulated clock.
+        const headers: Record<string, string> = { Date: this.clock.now().toUTCString(), ...result.headers };
         let payload: string | undefined;
         if (result.body !== undefined) {
             payload = typeof result.body === "string" ? result.body : JSON.stringify(result.body);

@@ -122,6 +122,15 @@ describe("emulator Graph", () => {
             assert.equal(inner["request-id"], r.headers.get("request-id"));
             assert.equal(inner.date, "2026-01-10T08:00:00");
         });
+
+        it("sends its clock's time as the Date header, as Graph sends its server time", async () => {
+            const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "Contoso add-in" });
+            const ok = await graph(emu, "GET", `/servicePrincipals/${sp.id}`);
+            assert.equal(ok.headers.get("date"), "Sat, 10 Jan 2026 08:00:00 GMT");
+            emu.clock.advance(DAY);
+            const missing = await graph(emu, "GET", `/servicePrincipals/${randomUUID()}`);
+            assert.equal(missing.headers.get("date"), "Sun, 11 Jan 2026 08:00:00 GMT");
+        });
     });
 
     describe("PATCH keyCredentials", () => {
