@@ -1,0 +1,305 @@
+// Pure classification of the credentials on an add-in's Entra object, and the cleanup plan that
+// follows from a policy. No I/O: the CredentialInventory provider and `npm run inventory` read
+// Graph and hand the view here (DOMAIN.md §3: SharePoint's token service signs with the oldest
+// valid Symmetric Sign key, so an older valid Sign key the app does not hold breaks the add-in;
+// expired keys are harmless, sp-dev-docs issue 8912).
+//
+// The provider is serialized by value with this file: keep it free of imports with side effects.
+import type { ObjectCredentials } from "./graph/credentials";
+
+/** The prefix every managed entry's display name starts with (inventory and cleanup rely on it). */
+export const MANAGED_DISPLAY_NAME_PREFIX = "addin-credentials";
+
+/** Whether an entry is a key credential or a password credential (Graph's two collections). */
+export type CredentialKind = "key" | "password";
+
+/**
+ * How an entry relates to this stack:
+ * - `managed`: carries the display name of a generation the component declares now;
+ * - `managed-orphan`: carries this set's prefix but no declared generation's name (left by an
+ *   interrupted or superseded run);
+ * - `unmanaged-valid` / `unmanaged-expired`: anything else, by whether its end has passed.
+ */
+export type Classification = "managed" | "managed-orphan" | "unmanaged-valid" | "unmanaged-expired";
+
+/** One classified entry. Holds no secret (no key value, no password hint). */
+export interface InventoryEntry {
+    /** Graph's keyId. */
+    readonly keyId: string;
+    /** Which collection it is in. */
+    readonly kind: CredentialKind;
+    /** "Symmetric", "AsymmetricX509Cert", ... for keys; "Password" for passwords. */
+    readonly type: string;
+    /** "Sign" or "Verify" for keys; "" for passwords. */
+    readonly usage: string;
+    /** Graph's displayName, "" when none. */
+    readonly displayName: string;
+    /** ISO 8601, as Graph returned it ("" when absent). */
+    readonly startDateTime: string;
+    /** ISO 8601, as Graph returned it ("" when absent). */
+    readonly endDateTime: string;
+    readonly classification: Classification;
+    /** The generation index parsed from a managed display name (`…/gen-<n>/…`). */
+    readonly generation?: number;
+    /** True for an unmanaged entry of the adopted secret (the secret the app uses today). */
+    readonly adopted: boolean;
+    /** What this entry will do to the add-in, in plain words with dates; absent when harmless. */
+    readonly risk?: string;
+}
+
+/** What {@link classifyCredentials} needs besides the entries. */
+export interface ClassifyContext {
+    /** The directory's current time (Graph's `Date` header). */
+    readonly now: Date;
+    /** The AddInCredentialSet's name; entries with its prefix that are not declared are orphans. @default - no orphans */
+    readonly setName?: string;
+    /** Display names of the generations declared now. */
+    readonly declaredDisplayNames: readonly string[];
+    /** Days an expired generation is kept after its end. */
+    readonly gracePeriodDays: number;
+    /**
+     * End of the adopted secret (ISO 8601). Unmanaged entries ending on the same UTC day are the
+     * adopted secret's: Graph never shows a value, so its entries are recognised by their end date,
+     * to the day (portals and scripts write the same end with different times or offsets).
+     * @default - nothing is adopted
+     */
+    readonly adoptedSecretEndDateTime?: string;
+}
+
+/** The cleanup policies of AddInCredentialSet's `cleanup` argument. */
+export type CleanupMode = "expired" | "none" | "unmanaged";
+
+/** The cleanup modes, for validation messages. */
+export const CLEANUP_MODES: readonly CleanupMode[] = ["expired", "none", "unmanaged"];
+
+/** What {@link planCleanup} applies. */
+export interface CleanupPolicy {
+    readonly cleanup: CleanupMode;
+    /** keyIds to remove explicitly (the seed's `Remove-…Credential -KeyIds`). */
+    readonly removeKeyIds: readonly string[];
+    /** Remove even when a safety check refuses (the adopted secret, no valid managed generation). */
+    readonly force: boolean;
+    readonly gracePeriodDays: number;
+    readonly now: Date;
+    /** keyIds of `removeKeyIds` removed by an earlier run: absent now, and that is fine. @default [] */
+    readonly alreadyRemovedKeyIds?: readonly string[];
+}
+
+/** One planned removal and why. */
+export interface PlannedRemoval {
+    readonly entry: InventoryEntry;
+    readonly reason: string;
+}
+
+/** The result of {@link planCleanup}: what to remove, or why nothing may be removed. */
+export interface CleanupPlan {
+    readonly remove: PlannedRemoval[];
+    /** Non-empty: remove nothing at all and report these. */
+    readonly refusals: string[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** The display-name prefix of one set's generations. */
+export function setPrefix(setName: string): string {
+    return `${MANAGED_DISPLAY_NAME_PREFIX}/${setName}/`;
+}
+
+/**
+ * Classifies every key and password entry of one object (see {@link Classification}), marks the
+ * adopted secret's entries and describes each entry's risk. Sorted: keys, then passwords, each by
+ * start, then keyId.
+ */
+export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyContext): InventoryEntry[] {
+    const now = ctx.now.getTime();
+    const declared = new Set(ctx.declaredDisplayNames);
+    const ownPrefix = ctx.setName === undefined ? undefined : setPrefix(ctx.setName);
+    const adoptedDay = ctx.adoptedSecretEndDateTime === undefined ? undefined : utcDay(ctx.adoptedSecretEndDateTime);
+
+    const base = [
+        ...creds.keyCredentials.map((k) => ({
+            keyId: k.keyId,
+            kind: "key" as const,
+            type: k.type ?? "unknown",
+            usage: k.usage ?? "",
+            displayName: k.displayName ?? "",
+            startDateTime: k.startDateTime ?? "",
+            endDateTime: k.endDateTime ?? "",
+        })),
+        ...creds.passwordCredentials.map((p) => ({
+            keyId: p.keyId,
+            kind: "password" as const,
+            type: "Password",
+            usage: "",
+            displayName: p.displayName ?? "",
+            startDateTime: p.startDateTime ?? "",
+            endDateTime: p.endDateTime ?? "",
+        })),
+    ];
+
+    const classified: InventoryEntry[] = base.map((e) => {
+        let classification: Classification;
+        if (e.displayName !== "" && declared.has(e.displayName)) {
+            classification = "managed";
+        } else if (ownPrefix !== undefined && e.displayName.startsWith(ownPrefix)) {
+            classification = "managed-orphan";
+        } else {
+            classification = isExpired(e, now) ? "unmanaged-expired" : "unmanaged-valid";
+        }
+        const generation = generationOf(e.displayName);
+        const adopted = classification.startsWith("unmanaged") && adoptedDay !== undefined && utcDay(e.endDateTime) === adoptedDay;
+        return { ...e, classification, ...(generation === undefined ? {} : { generation }), adopted };
+    });
+
+    // Sign keys the app holds: declared generations and the adopted secret, still valid.
+    const delivered = classified.filter((e) => isValidSignKey(e, now) && (e.classification === "managed" || e.adopted));
+    const newestDeliveredStart = Math.max(...delivered.map((d) => time(d.startDateTime)));
+    const withRisk = classified.map((e): InventoryEntry => {
+        if (!isValidSignKey(e, now) || e.adopted || e.classification === "managed" || delivered.length === 0) {
+            return e;
+        }
+        const start = time(e.startDateTime);
+        const end = time(e.endDateTime);
+        if (!(start < newestDeliveredStart)) {
+            return e; // newer than everything the app holds: SharePoint reaches it only after those expire
+        }
+        // A delivered key that started earlier and outlives it shadows it: it never becomes the oldest.
+        if (delivered.some((d) => time(d.startDateTime) <= start && time(d.endDateTime) >= end)) {
+            return e;
+        }
+        const olderDelivered = delivered.filter((d) => time(d.startDateTime) < start).map((d) => time(d.endDateTime));
+        const from = olderDelivered.length > 0 ? Math.max(...olderDelivered) : Math.max(start, now);
+        const when = from > now ? `from ${day(from)} until ${day(end)}` : `until ${day(end)}`;
+        const risk =
+            "older valid Sign key the app does not hold: SharePoint signs with the oldest valid key, " +
+            `so it will sign with this one ${when} and the add-in's context tokens will fail validation`;
+        return { ...e, risk };
+    });
+
+    return withRisk.sort(
+        (a, b) => (a.kind === b.kind ? 0 : a.kind === "key" ? -1 : 1) || time(a.startDateTime) - time(b.startDateTime) || a.keyId.localeCompare(b.keyId),
+    );
+}
+
+/**
+ * Plans the removals a policy asks for (see README "Cleanup of lingering credentials"):
+ * - `expired` (default): unmanaged entries and this set's orphans that expired longer ago than
+ *   the grace period;
+ * - `none`: nothing (report only);
+ * - `unmanaged`: those, plus unmanaged and orphaned entries that are still valid. Refused, unless
+ *   `force`, when the object holds no valid managed generation or when the adopted secret (the
+ *   app's current secret) is among them;
+ * - `removeKeyIds`: exactly those as well; an unknown keyId, or one of a declared generation, is
+ *   refused.
+ * Entries of another set (another `addin-credentials/<name>/` prefix) are removed only when listed.
+ */
+export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupPolicy): CleanupPlan {
+    const now = policy.now.getTime();
+    const graceMs = policy.gracePeriodDays * DAY_MS;
+    const remove: PlannedRemoval[] = [];
+    const refusals: string[] = [];
+    const planned = new Set<string>();
+    const add = (entry: InventoryEntry, reason: string): void => {
+        if (!planned.has(entry.keyId)) {
+            planned.add(entry.keyId);
+            remove.push({ entry, reason });
+        }
+    };
+    const otherSet = (e: InventoryEntry): boolean => e.classification.startsWith("unmanaged") && e.displayName.startsWith(`${MANAGED_DISPLAY_NAME_PREFIX}/`);
+
+    if (policy.cleanup !== "none") {
+        for (const e of entries) {
+            const removable = e.classification === "unmanaged-expired" || e.classification === "managed-orphan";
+            if (removable && !otherSet(e) && isExpired(e, now) && time(e.endDateTime) < now - graceMs) {
+                add(e, `expired on ${day(time(e.endDateTime))}, longer ago than the grace period of ${policy.gracePeriodDays} day(s)`);
+            }
+        }
+    }
+    if (policy.cleanup === "unmanaged") {
+        for (const e of entries) {
+            if (otherSet(e) || isExpired(e, now)) {
+                continue;
+            }
+            if (e.classification === "unmanaged-valid") {
+                add(e, `unmanaged, valid until ${day(time(e.endDateTime))}, and cleanup is "unmanaged"${e.risk ? `; ${e.risk}` : ""}`);
+            } else if (e.classification === "managed-orphan") {
+                add(e, `left by an earlier run of this set (not a declared generation), valid until ${day(time(e.endDateTime))}, and cleanup is "unmanaged"`);
+            }
+        }
+    }
+    const alreadyRemoved = new Set(policy.alreadyRemovedKeyIds ?? []);
+    for (const keyId of policy.removeKeyIds) {
+        const e = entries.find((x) => x.keyId.toLowerCase() === keyId.toLowerCase());
+        if (e === undefined) {
+            if (!alreadyRemoved.has(keyId)) {
+                refusals.push(`removeKeyIds: keyId ${keyId} is neither a key nor a password on this object; check the keyId (npm run inventory lists them) or remove it from removeKeyIds.`);
+            }
+        } else if (e.classification === "managed") {
+            refusals.push(
+                `removeKeyIds: keyId ${keyId} belongs to the declared generation "${e.displayName}"; ` +
+                    "to replace a managed generation add a manualRotations entry instead, then it is removed by the rotation.",
+            );
+        } else {
+            add(e, `listed in removeKeyIds${e.risk ? `; ${e.risk}` : ""}`);
+        }
+    }
+
+    // Safety checks on removals of still-valid entries.
+    const valid = remove.filter((r) => !isExpired(r.entry, now));
+    if (!policy.force && valid.length > 0) {
+        const adopted = valid.filter((r) => r.entry.adopted);
+        if (adopted.length > 0) {
+            refusals.push(
+                `cleanup would remove ${describeIds(adopted)}: the adopted secret the app uses today (ends ${day(time(adopted[0].entry.endDateTime))}). ` +
+                    'Removing it breaks the add-in; wait until it has expired (cleanup "expired" removes it after the grace period), ' +
+                    "drop these keyIds from removeKeyIds, or set forceCleanup: true to remove it anyway.",
+            );
+        }
+        const validManaged = entries.some((e) => e.classification === "managed" && isValidSignKey(e, now) && time(e.startDateTime) <= now);
+        if (!validManaged) {
+            refusals.push(
+                `cleanup would remove the valid entries ${describeIds(valid)} while the object holds no valid managed generation, ` +
+                    "which could leave the add-in without any key the app holds. Run again once a generation of this set is in place, " +
+                    'use cleanup "expired", or set forceCleanup: true to remove them anyway.',
+            );
+        }
+    }
+    return { remove, refusals };
+}
+
+/** "key 1234… (Symmetric/Sign), password 5678…" listing of planned removals, for messages. */
+function describeIds(removals: readonly PlannedRemoval[]): string {
+    return removals.map((r) => `${r.entry.kind} ${r.entry.keyId} (${r.entry.kind === "key" ? `${r.entry.type}/${r.entry.usage}` : "Password"})`).join(", ");
+}
+
+/** True for a Symmetric Sign key that has not expired. */
+function isValidSignKey(e: Pick<InventoryEntry, "kind" | "type" | "usage" | "endDateTime">, now: number): boolean {
+    return e.kind === "key" && e.type === "Symmetric" && e.usage === "Sign" && !isExpired(e, now);
+}
+
+/** An entry without a readable end is treated as valid (never removed as expired). */
+function isExpired(e: Pick<InventoryEntry, "endDateTime">, now: number): boolean {
+    const end = time(e.endDateTime);
+    return !Number.isNaN(end) && end <= now;
+}
+
+function generationOf(displayName: string): number | undefined {
+    if (!displayName.startsWith(`${MANAGED_DISPLAY_NAME_PREFIX}/`)) {
+        return undefined;
+    }
+    const m = /\/gen-(\d+)\//.exec(displayName);
+    return m ? Number(m[1]) : undefined;
+}
+
+function time(iso: string): number {
+    return iso === "" ? Number.NaN : Date.parse(iso);
+}
+
+function utcDay(iso: string): string | undefined {
+    const t = time(iso);
+    return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 10);
+}
+
+function day(ms: number): string {
+    return new Date(ms).toISOString().slice(0, 10);
+}
