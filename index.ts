@@ -23,6 +23,9 @@ const results = addIns.map((addIn) => {
         manualRotations: addIn.manualRotations,
         adoptedClientSecret: addIn.adoptedSecretEndDateTime ? adoptedClientSecret : undefined,
         adoptedSecretEndDateTime: addIn.adoptedSecretEndDateTime,
+        cleanup: addIn.cleanup,
+        removeKeyIds: addIn.removeKeyIds,
+        forceCleanup: addIn.forceCleanup,
         planningTime,
     });
     const delivery = addIn.delivery
@@ -36,7 +39,7 @@ const results = addIns.map((addIn) => {
     return { addIn, set, delivery };
 });
 
-/** Per add-in: client id, secrets (secret), generations, expiry and the next planned action. */
+/** Per add-in: client id, secrets (secret), generations, expiry, the next planned action and the inventory. */
 export const addins = Object.fromEntries(results.map(({ addIn, set, delivery }) => [addIn.name, {
     clientId: set.clientId,
     clientSecret: set.clientSecret,
@@ -46,5 +49,6 @@ export const addins = Object.fromEntries(results.map(({ addIn, set, delivery }) 
     daysLeft: set.daysLeft,
     nextActionDate: set.nextActionDate,
     nextAction: set.nextAction,
+    inventory: set.inventory,
     webConfigAppSettings: delivery?.webConfigAppSettings,
 }]));

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { CLEANUP_MODES, CleanupMode, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX } from "./classify";
 import { CredentialGeneration } from "./credentialGeneration";
+import { CredentialInventory, describeRemoval, RemovedCredential } from "./credentialInventory";
 import { isGuid } from "./graph/target";
-import { GenerationPlan, RotationPlan, RotationPlanInput, SecretSource, planRotation } from "./planner";
+import { DEFAULTS, GenerationPlan, RotationPlan, RotationPlanInput, SecretSource, planRotation } from "./planner";
 import { RANDOM_KEY_BYTES } from "./secrets";
 
 /** Where the shared secret value comes from. */
@@ -62,6 +64,30 @@ export interface AddInCredentialSetArgs {
      * @default - the current time
      */
     readonly planningTime?: string;
+    /**
+     * Which entries on the object that are not this set's generations are removed, after the new
+     * generations exist: "expired" (unmanaged entries expired longer ago than `gracePeriodDays`),
+     * "none" (report only), or "unmanaged" (also valid ones; refused when the object has no valid
+     * managed generation or the adopted secret is among them, unless `forceCleanup`).
+     * @default "expired"
+     */
+    readonly cleanup?: CleanupMode;
+    /** keyIds to remove as well (never a declared generation's: use `manualRotations`). @default [] */
+    readonly removeKeyIds?: readonly string[];
+    /** Let `cleanup` and `removeKeyIds` remove what the safety checks refuse. @default false */
+    readonly forceCleanup?: boolean;
+}
+
+/** What the inventory of the set's object reports (no secrets). */
+export interface InventoryReport {
+    /** Every key and password entry on the object, classified. */
+    readonly entries: InventoryEntry[];
+    /** What this run removed, with the reason. */
+    readonly removed: RemovedCredential[];
+    /** What the cleanup policy would remove now (a preview after refresh shows it; `up` does it). */
+    readonly pending: RemovedCredential[];
+    /** One line per entry that will break the add-in. */
+    readonly risks: string[];
 }
 
 /** What one declared generation holds, as the component reports it. */
@@ -109,6 +135,8 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
     readonly nextActionDate: pulumi.Output<string>;
     /** What the next planned change is, in one sentence. */
     readonly nextAction: pulumi.Output<string>;
+    /** The inventory of the object's credentials: classification, removals, pending removals, risks. */
+    readonly inventory: pulumi.Output<InventoryReport>;
     /** The plan this run follows (plain data, for tests, the sandbox and status reports). */
     readonly plan: RotationPlan;
 
@@ -145,6 +173,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
         this.daysLeft = pulumi.output(this.plan.daysLeft);
         this.nextActionDate = pulumi.output(this.plan.nextAction.at);
         this.nextAction = pulumi.output(this.plan.nextAction.reason);
+        this.inventory = this.createInventory(name, args, declared);
 
         this.registerOutputs({
             clientId: this.clientId,
@@ -155,6 +184,38 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             daysLeft: this.daysLeft,
             nextActionDate: this.nextActionDate,
             nextAction: this.nextAction,
+            inventory: this.inventory,
+        });
+    }
+
+    /**
+     * The inventory and cleanup of the object, after the declared generations exist (dependsOn),
+     * so cleanup never runs before a new generation is in place. Logs each risk as a warning and
+     * each removal (done, or pending in a preview) as info.
+     */
+    private createInventory(name: string, args: AddInCredentialSetArgs, declared: readonly DeclaredSlot[]): pulumi.Output<InventoryReport> {
+        const inventory = new CredentialInventory(`${name}-inventory`, {
+            clientId: args.clientId,
+            setName: name,
+            declaredDisplayNames: declared.map((s) => s.displayName),
+            cleanup: args.cleanup ?? "expired",
+            removeKeyIds: [...(args.removeKeyIds ?? [])],
+            forceCleanup: args.forceCleanup ?? false,
+            gracePeriodDays: args.gracePeriodDays ?? DEFAULTS.gracePeriodDays,
+            adoptedSecretEndDateTime: args.adoptedSecretEndDateTime,
+        }, { parent: this, dependsOn: declared.map((s) => s.resource) });
+        return pulumi.all([inventory.entries, inventory.removed, inventory.pending, inventory.risks]).apply(([entries, removed, pending, risks]) => {
+            const report: InventoryReport = { entries: entries ?? [], removed: removed ?? [], pending: pending ?? [], risks: risks ?? [] };
+            for (const risk of report.risks) {
+                void pulumi.log.warn(`${name}: ${risk}`, this);
+            }
+            for (const r of report.removed) {
+                void pulumi.log.info(`${name}: removed ${describeRemoval(r)}`, this);
+            }
+            for (const r of report.pending) {
+                void pulumi.log.info(`${name}: cleanup will remove ${describeRemoval(r)}`, this);
+            }
+            return report;
         });
     }
 
@@ -211,8 +272,8 @@ function generationFor(plan: RotationPlan, source: SecretSource): GenerationPlan
     }
 }
 
-/** The prefix every managed entry's display name starts with (inventory and cleanup rely on it). */
-export const MANAGED_DISPLAY_NAME_PREFIX = "addin-credentials";
+/** The prefix every managed entry's display name starts with (defined in classify.ts, which inventory and cleanup share). */
+export { MANAGED_DISPLAY_NAME_PREFIX };
 
 /**
  * The display name of a generation's three entries: the set's name, the generation's index and
@@ -238,6 +299,20 @@ export function validateAddInCredentialSetArgs(args: AddInCredentialSetArgs): vo
         throw new Error(
             "AddInCredentialSet: adoptedClientSecret and adoptedSecretEndDateTime go together: give the secret the app uses today and the date it expires, or neither.",
         );
+    }
+    if (args.cleanup !== undefined && !CLEANUP_MODES.includes(args.cleanup)) {
+        throw new Error(
+            `AddInCredentialSet: cleanup must be one of ${CLEANUP_MODES.map((m) => `"${m}"`).join(", ")}; got ${JSON.stringify(args.cleanup)}.`,
+        );
+    }
+    const badKeyIds = (args.removeKeyIds ?? []).filter((id) => typeof id !== "string" || !isGuid(id));
+    if (!Array.isArray(args.removeKeyIds ?? []) || badKeyIds.length > 0) {
+        throw new Error(
+            `AddInCredentialSet: removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(badKeyIds.length > 0 ? badKeyIds : args.removeKeyIds)}.`,
+        );
+    }
+    if (args.forceCleanup !== undefined && typeof args.forceCleanup !== "boolean") {
+        throw new Error(`AddInCredentialSet: forceCleanup must be true or false; got ${JSON.stringify(args.forceCleanup)}.`);
     }
     if (args.planningTime !== undefined && args.planningTime !== "" && Number.isNaN(Date.parse(args.planningTime))) {
         throw new Error(

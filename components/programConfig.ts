@@ -1,5 +1,6 @@
 import type { RemoteWebAppServiceArgs, RemoteWebKeyVaultArgs } from "./remoteWebDelivery";
 import type { ManualRotation, ValueSource } from "./addInCredentialSet";
+import { CLEANUP_MODES, CleanupMode } from "./classify";
 import { isGuid } from "./graph/target";
 
 /** One add-in as the stack config (`addin-credentials:addins`) describes it. */
@@ -14,6 +15,9 @@ export interface AddInConfig {
     readonly propagationHours?: number;
     readonly manualRotations?: ManualRotation[];
     readonly adoptedSecretEndDateTime?: string;
+    readonly cleanup?: CleanupMode;
+    readonly removeKeyIds?: string[];
+    readonly forceCleanup?: boolean;
     readonly delivery?: {
         readonly keyVault?: RemoteWebKeyVaultArgs;
         readonly appService?: RemoteWebAppServiceArgs;
@@ -23,7 +27,8 @@ export interface AddInConfig {
 
 const KNOWN_FIELDS = new Set([
     "name", "clientId", "firstGenerationStart", "valueSource", "lifetimeDays", "rotateBeforeExpiryDays",
-    "gracePeriodDays", "propagationHours", "manualRotations", "adoptedSecretEndDateTime", "delivery",
+    "gracePeriodDays", "propagationHours", "manualRotations", "adoptedSecretEndDateTime", "cleanup", "removeKeyIds",
+    "forceCleanup", "delivery",
 ]);
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
@@ -67,6 +72,15 @@ export function parseAddIns(raw: unknown): AddInConfig[] {
         }
         if (e.manualRotations !== undefined && !Array.isArray(e.manualRotations)) {
             throw new Error(`Config ${where}.manualRotations must be a list of {at, revokePrevious}; got ${JSON.stringify(e.manualRotations)}.`);
+        }
+        if (e.cleanup !== undefined && !(CLEANUP_MODES as readonly unknown[]).includes(e.cleanup)) {
+            throw new Error(`Config ${where}.cleanup must be one of ${CLEANUP_MODES.map((m) => `"${m}"`).join(", ")}; got ${JSON.stringify(e.cleanup)}.`);
+        }
+        if (e.removeKeyIds !== undefined && (!Array.isArray(e.removeKeyIds) || e.removeKeyIds.some((id: unknown) => typeof id !== "string" || !isGuid(id)))) {
+            throw new Error(`Config ${where}.removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(e.removeKeyIds)}.`);
+        }
+        if (e.forceCleanup !== undefined && typeof e.forceCleanup !== "boolean") {
+            throw new Error(`Config ${where}.forceCleanup must be true or false; got ${JSON.stringify(e.forceCleanup)}.`);
         }
         return e as unknown as AddInConfig;
     });

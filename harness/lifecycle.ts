@@ -127,13 +127,15 @@ export class LifecycleHarness {
     async run(runOptions: RunOptions): Promise<RunResult> {
         const preview = runOptions.preview ?? false;
         const steps: Step[] = [];
+        // A preview works on a copy of the state: its refresh is used for the plan (as
+        // `pulumi preview --refresh` diffs against what it read) but never saved.
+        const working = preview ? new Map([...this.state].map(([k, v]) => [k, { ...v }])) : this.state;
         if (runOptions.refresh ?? true) {
-            steps.push(...(await this.refresh(preview)));
+            steps.push(...(await this.refresh(working)));
         }
 
         const registered = new Set<string>();
         const pendingDeletes: StateEntry[] = [];
-        const working = preview ? new Map([...this.state].map(([k, v]) => [k, { ...v }])) : this.state;
         const monitor = new HarnessMonitor(this, working, registered, pendingDeletes, steps, preview);
 
         const project = this.options.project ?? "addin-credentials";
@@ -180,27 +182,23 @@ export class LifecycleHarness {
         return { steps, outputs, logs: capture.logs, consoleText: capture.text };
     }
 
-    /** Reads every dynamic resource in state; drops the ones the provider reports gone. */
-    private async refresh(preview: boolean): Promise<Step[]> {
+    /** Reads every dynamic resource in `working`; drops the ones the provider reports gone. */
+    private async refresh(working: Map<string, StateEntry>): Promise<Step[]> {
         const steps: Step[] = [];
-        for (const entry of [...this.state.values()]) {
+        for (const entry of [...working.values()]) {
             if (!isDynamic(entry.inputs)) {
                 continue;
             }
             const result = await this.options.provider.read(entry.id, entry.urn, entry.outputs, entry.inputs);
             if (!result.id) {
                 steps.push({ op: "refresh-gone", urn: entry.urn, type: entry.type, name: entry.name });
-                if (!preview) {
-                    this.state.delete(entry.urn);
-                }
+                working.delete(entry.urn);
                 continue;
             }
             const outputs = { ...result.props, [PROVIDER_KEY]: entry.outputs[PROVIDER_KEY] ?? entry.inputs[PROVIDER_KEY] };
             if (!util.isDeepStrictEqual(stripProvider(outputs), stripProvider(entry.outputs))) {
                 steps.push({ op: "refresh-changed", urn: entry.urn, type: entry.type, name: entry.name });
-                if (!preview) {
-                    entry.outputs = outputs;
-                }
+                entry.outputs = outputs;
             }
         }
         return steps;

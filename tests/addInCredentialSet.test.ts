@@ -11,6 +11,7 @@ interface Recorded {
 const CLIENT_ID = "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11";
 const GENERATION_TYPE = "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration";
 const RANDOM_TYPE = "random:index/randomBytes:RandomBytes";
+const INVENTORY_TYPE = "pulumi-nodejs:dynamic/addin-credentials:CredentialInventory";
 
 /** Resolves an Output in mock mode. */
 function value<T>(o: pulumi.Output<T>): Promise<T> {
@@ -64,6 +65,7 @@ describe("AddInCredentialSet", () => {
             "addin-credentials:index:AddInCredentialSet crm",
             `${RANDOM_TYPE} crm-slot-a-bytes`,
             `${GENERATION_TYPE} crm-slot-a`,
+            `${INVENTORY_TYPE} crm-inventory`,
         ]);
         const bytes = recorded[1].inputs;
         assert.deepEqual(bytes, { length: 32, keepers: { displayName: "addin-credentials/crm/gen-0/2026-01-01" } });
@@ -117,9 +119,41 @@ describe("AddInCredentialSet", () => {
         new AddInCredentialSet("crm", { ...base, valueSource: "entra-password", planningTime: "2026-01-02T00:00:00Z" });
         await settle();
 
-        assert.deepEqual(recorded.map((r) => r.type), ["addin-credentials:index:AddInCredentialSet", GENERATION_TYPE]);
+        assert.deepEqual(recorded.map((r) => r.type), ["addin-credentials:index:AddInCredentialSet", GENERATION_TYPE, INVENTORY_TYPE]);
         assert.equal(recorded[1].inputs.valueSource, "entra-password");
         assert.equal(recorded[1].inputs.keyMaterial, undefined);
+    });
+
+    it("declares the inventory with the declared generations' names and the default cleanup policy", async () => {
+        // interval = ceil((1095 + 9) / 2) = 552 days: generation 1 starts 2027-07-07.
+        const set = new AddInCredentialSet("crm", { ...base, planningTime: "2027-07-08T00:00:00Z", gracePeriodDays: 9 });
+        const report = await value(set.inventory);
+        await settle();
+
+        const inventory = recorded.find((r) => r.type === INVENTORY_TYPE);
+        assert.equal(inventory?.name, "crm-inventory");
+        assert.deepEqual(
+            [inventory?.inputs.clientId, inventory?.inputs.setName, inventory?.inputs.declaredDisplayNames, inventory?.inputs.cleanup,
+                inventory?.inputs.removeKeyIds, inventory?.inputs.forceCleanup, inventory?.inputs.gracePeriodDays],
+            [CLIENT_ID, "crm", ["addin-credentials/crm/gen-0/2026-01-01", "addin-credentials/crm/gen-1/2027-07-07"], "expired", [], false, 9],
+        );
+        // The mock provider returns no inventory outputs: the report is empty, never undefined.
+        assert.deepEqual(report, { entries: [], removed: [], pending: [], risks: [] });
+    });
+
+    it("throws when cleanup, removeKeyIds or forceCleanup is malformed, naming the argument", () => {
+        assert.throws(
+            () => new AddInCredentialSet("bad", { ...base, cleanup: "all" as never }),
+            { message: 'AddInCredentialSet: cleanup must be one of "expired", "none", "unmanaged"; got "all".' },
+        );
+        assert.throws(
+            () => new AddInCredentialSet("bad", { ...base, removeKeyIds: ["abc"] }),
+            { message: 'AddInCredentialSet: removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ["abc"].' },
+        );
+        assert.throws(
+            () => new AddInCredentialSet("bad", { ...base, forceCleanup: "yes" as never }),
+            { message: 'AddInCredentialSet: forceCleanup must be true or false; got "yes".' },
+        );
     });
 
     it("marks clientSecret and secondaryClientSecret secret (mocks do not, so the component must)", async () => {

@@ -45,6 +45,7 @@ describe("index.ts (the program)", () => {
             "azure-native:keyvault:Secret hr-portal-delivery-client-secret",
             "azure-native:keyvault:Secret hr-portal-delivery-secondary-client-secret",
             "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration hr-portal-slot-a",
+            "pulumi-nodejs:dynamic/addin-credentials:CredentialInventory hr-portal-inventory",
             "random:index/randomBytes:RandomBytes hr-portal-slot-a-bytes",
         ]);
         // Options: every child hangs under its component (the URN carries the parent chain).
@@ -52,6 +53,7 @@ describe("index.ts (the program)", () => {
             "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-client-secret",
             "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-secondary-client-secret",
             "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration::hr-portal-slot-a",
+            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$pulumi-nodejs:dynamic/addin-credentials:CredentialInventory::hr-portal-inventory",
             "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$random:index/randomBytes:RandomBytes::hr-portal-slot-a-bytes",
         ]);
         const out = run.outputs.addins;
@@ -79,8 +81,13 @@ describe("index.ts (the program)", () => {
             "azure-native:web:WebAppApplicationSettings contract-review-delivery-app-settings",
             "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration contract-review-slot-a",
             "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration expense-tracker-slot-a",
+            "pulumi-nodejs:dynamic/addin-credentials:CredentialInventory contract-review-inventory",
+            "pulumi-nodejs:dynamic/addin-credentials:CredentialInventory expense-tracker-inventory",
             "random:index/randomBytes:RandomBytes expense-tracker-slot-a-bytes",
         ]);
+        const inventory = [...harness.state.values()].find((r) => r.name === "expense-tracker-inventory");
+        assert.equal(inventory?.inputs.adoptedSecretEndDateTime, "2027-03-15T00:00:00Z");
+        assert.equal(inventory?.inputs.cleanup, "expired");
         assert.equal(run.outputs.addins.secret, true);
         const expense = (run.outputs.addins.value as Record<string, Record<string, unknown>>)["expense-tracker"];
         assert.equal(expense.secondaryClientSecret, "adopted-secret-value");
@@ -99,6 +106,32 @@ describe("index.ts (the program)", () => {
     it("fails naming the key when addins is missing", async () => {
         await assert.rejects(harness.run({ config: {} }), /addin-credentials:addins/);
     });
+
+    it("passes cleanup, removeKeyIds and forceCleanup through to the set's inventory", async () => {
+        const keyId = "0b6c6d1e-7e5a-4f3c-9a51-3f1f6f0f2a10";
+        const addins = JSON.stringify([{
+            name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01",
+            cleanup: "unmanaged", removeKeyIds: [keyId], forceCleanup: true,
+        }]);
+        await harness.run({ config: { "addin-credentials:addins": addins, "addin-credentials:planningTime": "2026-12-02T00:00:00Z" } });
+
+        const inventory = [...harness.state.values()].find((r) => r.name === "crm-inventory");
+        assert.deepEqual(
+            [inventory?.inputs.cleanup, inventory?.inputs.removeKeyIds, inventory?.inputs.forceCleanup, inventory?.inputs.declaredDisplayNames, inventory?.inputs.gracePeriodDays],
+            ["unmanaged", [keyId], true, ["addin-credentials/crm/gen-0/2026-12-01"], 7],
+        );
+    });
+
+    for (const [field, value, message] of [
+        ["cleanup", "all", 'Config addin-credentials:addins[0].cleanup must be one of "expired", "none", "unmanaged"; got "all".'],
+        ["removeKeyIds", ["abc"], 'Config addin-credentials:addins[0].removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ["abc"].'],
+        ["forceCleanup", "yes", 'Config addin-credentials:addins[0].forceCleanup must be true or false; got "yes".'],
+    ] as const) {
+        it(`fails naming the entry and field when ${field} is malformed`, async () => {
+            const addins = JSON.stringify([{ name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01", [field]: value }]);
+            await assert.rejects(harness.run({ config: { "addin-credentials:addins": addins } }), { message });
+        });
+    }
 
     it("fails naming the entry and field when a clientId is malformed", async () => {
         const addins = JSON.stringify([{ name: "crm", clientId: "nope", firstGenerationStart: "2026-12-01" }]);

@@ -1,0 +1,376 @@
+// CredentialInventory: reads every key and password entry on an add-in's Entra object, classifies
+// them (components/classify.ts), reports risks, and removes lingering entries as the cleanup
+// policy says. One per AddInCredentialSet, created after its generations (dependsOn), so cleanup
+// never runs before the new generation exists. DOMAIN.md §3: an older valid Sign key the app does
+// not hold becomes SharePoint's signing key and breaks the add-in (the seed's outage).
+//
+// How each provider method maps to Graph v1.0 calls (T = the target object, see graph/target.ts):
+//   check  - validates the inputs; no Graph call.
+//   create - resolve T (1-2 GETs); then as update.
+//   update - under the per-object write lock (shared with CredentialGeneration): GET T (fresh
+//            view; "now" is the Date header of Graph's answer, the directory's clock); classify;
+//            plan; any refusal → throw, nothing removed; keys: PATCH T {keyCredentials without the
+//            removed keyIds} (read-merge-write), passwords: POST T/removePassword each; GET T until
+//            the removed entries stay gone. Already-gone entries are fine.
+//   read   - GET T; classify; outputs what the policy would remove now (`pending`) and `risks`.
+//   diff   - no Graph call: an update (never a replacement) when an input changed or the last
+//            read found pending removals or risks; otherwise no changes (no perpetual diff).
+//   delete - removes nothing: the entries belong to the object, not to this resource.
+//
+// Serialization rules as in credentialGeneration.ts: no classes, no live objects; local helpers
+// (classify.ts, graph/*) are serialized by value. Graph's URL and token come from the environment.
+import * as pulumi from "@pulumi/pulumi";
+import { CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup } from "./classify";
+import { createGraphClient, GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
+import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, requireConfirmed, withObjectLock, writeKeyCredentials } from "./graph/credentials";
+import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
+
+/** The resource's type token parts; never rename them (URN stability). */
+export const CREDENTIAL_INVENTORY_MODULE = "addin-credentials";
+/** See {@link CREDENTIAL_INVENTORY_MODULE}. */
+export const CREDENTIAL_INVENTORY_TYPE = "CredentialInventory";
+
+/** Arguments of {@link CredentialInventory}. */
+export interface CredentialInventoryArgs {
+    /** The add-in's client id (GUID). */
+    readonly clientId: pulumi.Input<string>;
+    /** The AddInCredentialSet's name: entries named `addin-credentials/<setName>/…` are this set's. */
+    readonly setName: pulumi.Input<string>;
+    /** Display names of the generations the set declares now (their entries are `managed`). */
+    readonly declaredDisplayNames: pulumi.Input<pulumi.Input<string>[]>;
+    /** What to remove: "expired", "none" or "unmanaged" (see classify.ts planCleanup). @default "expired" */
+    readonly cleanup?: pulumi.Input<CleanupMode>;
+    /** keyIds to remove explicitly. @default [] */
+    readonly removeKeyIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Remove even what a safety check refuses (the adopted secret; no valid managed generation). @default false */
+    readonly forceCleanup?: pulumi.Input<boolean>;
+    /** Days an expired entry is kept after its end. @default 7 */
+    readonly gracePeriodDays?: pulumi.Input<number>;
+    /** End of the adopted secret: unmanaged entries ending that UTC day are the app's current secret. @default - none */
+    readonly adoptedSecretEndDateTime?: pulumi.Input<string>;
+}
+
+/** One removed (or pending) entry, as reported: no secret. */
+export interface RemovedCredential {
+    readonly keyId: string;
+    readonly kind: "key" | "password";
+    readonly type: string;
+    readonly usage: string;
+    readonly displayName: string;
+    readonly startDateTime: string;
+    readonly endDateTime: string;
+    /** Why it is (to be) removed. */
+    readonly reason: string;
+}
+
+/** The checked inputs. */
+interface InventoryInputs {
+    clientId: string;
+    setName: string;
+    declaredDisplayNames: string[];
+    cleanup: CleanupMode;
+    removeKeyIds: string[];
+    forceCleanup: boolean;
+    gracePeriodDays: number;
+    adoptedSecretEndDateTime?: string;
+}
+
+/** Everything in state. */
+interface InventoryOutputs extends InventoryInputs {
+    targetKind: TargetKind;
+    objectId: string;
+    /** Every entry on the object, classified. */
+    entries: InventoryEntry[];
+    /** What the last create/update removed. */
+    removed: RemovedCredential[];
+    /** What the policy would remove now (set by read; empty after create/update). */
+    pending: RemovedCredential[];
+    /** One line per risky entry. */
+    risks: string[];
+    /** keyIds of `removeKeyIds` this resource has removed (absent from the object since, which is fine). */
+    removedKeyIds: string[];
+}
+
+const INPUT_NAMES = ["clientId", "setName", "declaredDisplayNames", "cleanup", "removeKeyIds", "forceCleanup", "gracePeriodDays", "adoptedSecretEndDateTime"] as const;
+
+/** Rounds of removePassword + confirmation. */
+const REMOVE_ROUNDS = 3;
+
+/**
+ * Validates and normalizes inputs (defaults filled in); failures name the input and the fix.
+ * Pure; exported for tests.
+ */
+export function validateInventoryInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: pulumi.dynamic.CheckFailure[] } {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const inputs: Record<string, unknown> = {
+        ...news,
+        cleanup: news.cleanup ?? "expired",
+        removeKeyIds: news.removeKeyIds ?? [],
+        forceCleanup: news.forceCleanup ?? false,
+        gracePeriodDays: news.gracePeriodDays ?? 7,
+    };
+    const fail = (property: string, reason: string): void => {
+        failures.push({ property, reason });
+    };
+    if (typeof news.clientId !== "string" || !isGuid(news.clientId)) {
+        fail("clientId", `clientId must be the add-in's client id, a GUID; got ${JSON.stringify(news.clientId)}.`);
+    }
+    if (typeof news.setName !== "string" || news.setName === "") {
+        fail("setName", `setName must be the AddInCredentialSet's name; got ${JSON.stringify(news.setName)}.`);
+    }
+    const declared = news.declaredDisplayNames;
+    if (!Array.isArray(declared) || declared.some((d) => typeof d !== "string")) {
+        fail("declaredDisplayNames", "declaredDisplayNames must be a list of display names.");
+    }
+    if (!(CLEANUP_MODES as readonly unknown[]).includes(inputs.cleanup)) {
+        fail("cleanup", `cleanup must be one of ${CLEANUP_MODES.map((m) => `"${m}"`).join(", ")}; got ${JSON.stringify(inputs.cleanup)}.`);
+    }
+    const ids = inputs.removeKeyIds;
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || !isGuid(id))) {
+        fail("removeKeyIds", `removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(ids)}.`);
+    }
+    if (typeof inputs.forceCleanup !== "boolean") {
+        fail("forceCleanup", `forceCleanup must be true or false; got ${JSON.stringify(inputs.forceCleanup)}.`);
+    }
+    const grace = inputs.gracePeriodDays;
+    if (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0) {
+        fail("gracePeriodDays", `gracePeriodDays must be a whole number of days, 0 or more; got ${JSON.stringify(grace)}.`);
+    }
+    const adopted = news.adoptedSecretEndDateTime;
+    if (adopted !== undefined && adopted !== null && (typeof adopted !== "string" || Number.isNaN(Date.parse(adopted)))) {
+        fail("adoptedSecretEndDateTime", `adoptedSecretEndDateTime must be an ISO 8601 date-time; got ${JSON.stringify(adopted)}.`);
+    }
+    return { inputs, failures };
+}
+
+/** The dynamic provider of {@link CredentialInventory}; exported so tests can call and serialize it. */
+export const credentialInventoryProvider: pulumi.dynamic.ResourceProvider<InventoryInputs, InventoryOutputs> = {
+    async check(_olds, news) {
+        const { inputs, failures } = validateInventoryInputs(news as unknown as Record<string, unknown>);
+        return { inputs: inputs as unknown as InventoryInputs, failures };
+    },
+
+    /** An update (never a replacement) when inputs changed or the last read found work or risks. */
+    async diff(_id, olds, news) {
+        const changed = INPUT_NAMES.filter((name) => JSON.stringify(olds[name] ?? null) !== JSON.stringify(news[name] ?? null));
+        const drift = (olds.pending ?? []).length > 0 || (olds.risks ?? []).length > 0;
+        return { changes: changed.length > 0 || drift, replaces: [] };
+    },
+
+    async create(inputs) {
+        const { client, directoryNow } = directoryClient(graphClientOptionsFromEnv());
+        const target = await resolveTarget(client, inputs.clientId);
+        const outs = await cleanUp(client, directoryNow, target, inputs, []);
+        return { id: `${target.objectId}/credentialInventory/${inputs.setName}`, outs };
+    },
+
+    async update(_id, olds, news) {
+        const { client, directoryNow } = directoryClient(graphClientOptionsFromEnv());
+        const target = olds.clientId === news.clientId && olds.objectId
+            ? targetOf(olds.clientId, olds.targetKind, olds.objectId)
+            : await resolveTarget(client, news.clientId);
+        const earlier = olds.clientId === news.clientId ? (olds.removedKeyIds ?? []).filter((id) => news.removeKeyIds.includes(id)) : [];
+        const outs = await cleanUp(client, directoryNow, target, news, earlier);
+        return { outs };
+    },
+
+    async read(id, props) {
+        if (props === undefined) {
+            throw new Error(`CredentialInventory ${id} cannot be read without its state; import and get are not supported.`);
+        }
+        const { client, directoryNow } = directoryClient(graphClientOptionsFromEnv());
+        const target = targetOf(props.clientId, props.targetKind, props.objectId);
+        const view = (await pollCredentials(client, target, "read credentials for inventory", (v) => v !== undefined, { consecutive: 1, maxReads: 3 })).view;
+        if (view === undefined) {
+            return { id: "" }; // the object is gone, and its credentials with it
+        }
+        const now = directoryNow();
+        const entries = classifyCredentials(view, classifyContext(props, now));
+        const plan = planCleanup(entries, cleanupPolicy(props, now, props.removedKeyIds ?? []));
+        const { __provider: _p, ...rest } = props as InventoryOutputs & { __provider?: string };
+        const outs = {
+            ...rest,
+            entries,
+            pending: plan.remove.map(report),
+            risks: risksOf(entries),
+        } satisfies InventoryOutputs;
+        return { id, props: outs };
+    },
+
+    /** Removes nothing: the entries on the object are not this resource's. */
+    async delete() {
+        return;
+    },
+};
+
+/**
+ * The inventory of one AddInCredentialSet's Entra object, with its cleanup policy applied on
+ * every create/update. Type token: `pulumi-nodejs:dynamic/addin-credentials:CredentialInventory`.
+ */
+export class CredentialInventory extends pulumi.dynamic.Resource {
+    /** "servicePrincipal" (Legacy ACS principal) or "application". */
+    declare readonly targetKind: pulumi.Output<TargetKind>;
+    /** Object id of the object holding the entries. */
+    declare readonly objectId: pulumi.Output<string>;
+    /** Every entry on the object, classified (no secrets). */
+    declare readonly entries: pulumi.Output<InventoryEntry[]>;
+    /** What the last create/update removed, with the reason. */
+    declare readonly removed: pulumi.Output<RemovedCredential[]>;
+    /** What the policy would remove now (found by refresh; done by the next up). */
+    declare readonly pending: pulumi.Output<RemovedCredential[]>;
+    /** One line per entry that will break the add-in. */
+    declare readonly risks: pulumi.Output<string[]>;
+    /** keyIds of removeKeyIds already removed. */
+    declare readonly removedKeyIds: pulumi.Output<string[]>;
+
+    /**
+     * @param name the resource's name (part of its URN).
+     * @param args the object to inventory and the cleanup policy.
+     * @param opts resource options; give `dependsOn` the set's generations so cleanup runs after them.
+     */
+    constructor(name: string, args: CredentialInventoryArgs, opts?: pulumi.CustomResourceOptions) {
+        const props: Record<string, pulumi.Input<unknown> | undefined> = {
+            ...args,
+            targetKind: undefined,
+            objectId: undefined,
+            entries: undefined,
+            removed: undefined,
+            pending: undefined,
+            risks: undefined,
+            removedKeyIds: undefined,
+        };
+        super(credentialInventoryProvider, name, props, opts, CREDENTIAL_INVENTORY_MODULE, CREDENTIAL_INVENTORY_TYPE);
+    }
+}
+
+/**
+ * A Graph client that also remembers the `Date` header of Graph's latest answer: the directory's
+ * clock, which decides what has expired (not the deploying machine's clock). Used by the provider
+ * and by `npm run inventory`.
+ */
+export function directoryClient(options: GraphClientOptions): { client: GraphClient; directoryNow(): Date } {
+    let last: number | undefined;
+    const client = createGraphClient(options, {
+        fetch: async (input: string | URL | Request, init?: RequestInit) => {
+            const res = await fetch(input, init);
+            const date = Date.parse(res.headers.get("date") ?? "");
+            if (!Number.isNaN(date)) {
+                last = date;
+            }
+            return res;
+        },
+    });
+    return { client, directoryNow: () => new Date(last ?? Date.now()) };
+}
+
+/** The "key <id> (<type>/<usage>, <start>..<end>): <risk>" lines of the risky entries. */
+export function risksOf(entries: readonly InventoryEntry[]): string[] {
+    return entries.filter((e) => e.risk !== undefined).map((e) => `${e.kind} ${e.keyId} (${typeUsage(e)}, ${span(e)}): ${e.risk}`);
+}
+
+/** "removed key <id> (Symmetric/Sign, 2023-06-01..2027-03-01): <reason>": how a removal is logged. */
+export function describeRemoval(r: RemovedCredential): string {
+    return `${r.kind} ${r.keyId} (${typeUsage(r)}, ${span(r)}): ${r.reason}`;
+}
+
+// ---- create / update ----------------------------------------------------------------------
+
+/** Reads, classifies, plans and removes under the object's lock; throws on a refusal before removing anything. */
+async function cleanUp(
+    client: GraphClient,
+    directoryNow: () => Date,
+    target: CredentialTarget,
+    inputs: InventoryInputs,
+    alreadyRemoved: string[],
+): Promise<InventoryOutputs> {
+    return withObjectLock(target.objectId, async () => {
+        const view = await readFreshCredentials(client, target, "read credentials for cleanup");
+        const now = directoryNow();
+        const plan: CleanupPlan = planCleanup(classifyCredentials(view, classifyContext(inputs, now)), cleanupPolicy(inputs, now, alreadyRemoved));
+        if (plan.refusals.length > 0) {
+            throw new Error(
+                `CredentialInventory ${inputs.setName} on ${target.label}: cleanup refused, nothing was removed. ${plan.refusals.join(" ")}`,
+            );
+        }
+        const after = await removeEntries(client, target, view, plan.remove.map((r) => r.entry));
+        const entries = classifyCredentials(after, classifyContext(inputs, directoryNow()));
+        const listed = plan.remove.map((r) => r.entry.keyId).filter((id) => inputs.removeKeyIds.includes(id));
+        return {
+            ...inputs,
+            targetKind: target.kind,
+            objectId: target.objectId,
+            entries,
+            removed: plan.remove.map(report),
+            pending: [],
+            risks: risksOf(entries),
+            removedKeyIds: [...new Set([...alreadyRemoved, ...listed])],
+        } satisfies InventoryOutputs;
+    });
+}
+
+/** Removes keys (one read-merge-write PATCH) and passwords (removePassword each), confirms, returns the last view. */
+async function removeEntries(client: GraphClient, target: CredentialTarget, view: ObjectCredentials, remove: readonly InventoryEntry[]): Promise<ObjectCredentials> {
+    if (remove.length === 0) {
+        return view;
+    }
+    const keyIds = remove.filter((e) => e.kind === "key").map((e) => e.keyId);
+    const passwordIds = remove.filter((e) => e.kind === "password").map((e) => e.keyId);
+    if (keyIds.length > 0 && view.keyCredentials.some((k) => keyIds.includes(k.keyId))) {
+        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !keyIds.includes(k.keyId)), [], keyIds);
+    }
+    for (const keyId of passwordIds) {
+        for (let round = 1; ; round++) {
+            await removePassword(client, target, keyId);
+            const poll = await pollCredentials(client, target, "confirm password removal", (v) => v === undefined || !v.passwordCredentials.some((p) => p.keyId === keyId));
+            if (poll.confirmed || round >= REMOVE_ROUNDS) {
+                requireConfirmed(poll, target, "confirm password removal", `removal of password ${keyId}`);
+                break;
+            }
+        }
+    }
+    const gone = (v: ObjectCredentials | undefined): boolean =>
+        v !== undefined && !v.keyCredentials.some((k) => keyIds.includes(k.keyId)) && !v.passwordCredentials.some((p) => passwordIds.includes(p.keyId));
+    const confirmed = requireConfirmed(
+        await pollCredentials(client, target, "confirm cleanup", gone),
+        target,
+        "confirm cleanup",
+        "removal of the cleaned-up entries",
+    );
+    return confirmed ?? view;
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+function classifyContext(inputs: InventoryInputs, now: Date) {
+    return {
+        now,
+        setName: inputs.setName,
+        declaredDisplayNames: inputs.declaredDisplayNames,
+        gracePeriodDays: inputs.gracePeriodDays,
+        adoptedSecretEndDateTime: inputs.adoptedSecretEndDateTime ?? undefined,
+    };
+}
+
+function cleanupPolicy(inputs: InventoryInputs, now: Date, alreadyRemoved: readonly string[]) {
+    return {
+        cleanup: inputs.cleanup,
+        removeKeyIds: inputs.removeKeyIds,
+        force: inputs.forceCleanup,
+        gracePeriodDays: inputs.gracePeriodDays,
+        now,
+        alreadyRemovedKeyIds: alreadyRemoved,
+    };
+}
+
+function report(r: { entry: InventoryEntry; reason: string }): RemovedCredential {
+    const e = r.entry;
+    return { keyId: e.keyId, kind: e.kind, type: e.type, usage: e.usage, displayName: e.displayName, startDateTime: e.startDateTime, endDateTime: e.endDateTime, reason: r.reason };
+}
+
+function typeUsage(e: { kind: string; type: string; usage: string }): string {
+    return e.kind === "key" ? `${e.type}/${e.usage}` : "Password";
+}
+
+function span(e: { startDateTime: string; endDateTime: string }): string {
+    return `${e.startDateTime.slice(0, 10)}..${e.endDateTime.slice(0, 10)}`;
+}
