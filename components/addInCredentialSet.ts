@@ -105,6 +105,9 @@ export interface GenerationInfo {
     readonly passwordKeyId: string;
 }
 
+/** A removal is this run's when it happened within this long of the run's start (clock skew, long runs). */
+const REMOVAL_LOG_WINDOW_MS = 3_600_000;
+
 /** The two generation slots, named so that their resource names never depend on array position. */
 export type SlotName = "a" | "b";
 const SLOT_NAMES: readonly [SlotName, SlotName] = ["a", "b"];
@@ -173,7 +176,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
         this.daysLeft = pulumi.output(this.plan.daysLeft);
         this.nextActionDate = pulumi.output(this.plan.nextAction.at);
         this.nextAction = pulumi.output(this.plan.nextAction.reason);
-        this.inventory = this.createInventory(name, args, declared);
+        this.inventory = this.createInventory(name, args, declared, planningInstant(args.planningTime));
 
         this.registerOutputs({
             clientId: this.clientId,
@@ -193,7 +196,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
      * so cleanup never runs before a new generation is in place. Logs each risk as a warning and
      * each removal (done, or pending in a preview) as info.
      */
-    private createInventory(name: string, args: AddInCredentialSetArgs, declared: readonly DeclaredSlot[]): pulumi.Output<InventoryReport> {
+    private createInventory(name: string, args: AddInCredentialSetArgs, declared: readonly DeclaredSlot[], runAt: Date): pulumi.Output<InventoryReport> {
         const inventory = new CredentialInventory(`${name}-inventory`, {
             clientId: args.clientId,
             setName: name,
@@ -209,7 +212,8 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             for (const risk of report.risks) {
                 void pulumi.log.warn(`${name}: ${risk}`, this);
             }
-            for (const r of report.removed) {
+            // `removed` stays in state until the next cleanup: log only what this run removed.
+            for (const r of report.removed.filter((x) => Math.abs(Date.parse(x.removedAt ?? "") - runAt.getTime()) <= REMOVAL_LOG_WINDOW_MS)) {
                 void pulumi.log.info(`${name}: removed ${describeRemoval(r)}`, this);
             }
             for (const r of report.pending) {

@@ -61,6 +61,12 @@ export interface RemovedCredential {
     readonly endDateTime: string;
     /** Why it is (to be) removed. */
     readonly reason: string;
+    /**
+     * When it was removed (the directory's time); absent for pending removals. `read` keeps
+     * `removed` as it is (stable state, no refresh diff), so this tells a fresh removal from the
+     * report of an earlier run.
+     */
+    readonly removedAt?: string;
 }
 
 /** The checked inputs. */
@@ -293,14 +299,15 @@ async function cleanUp(
             );
         }
         const after = await removeEntries(client, target, view, plan.remove.map((r) => r.entry));
-        const entries = classifyCredentials(after, classifyContext(inputs, directoryNow()));
+        const removedAt = directoryNow();
+        const entries = classifyCredentials(after, classifyContext(inputs, removedAt));
         const listed = plan.remove.map((r) => r.entry.keyId).filter((id) => inputs.removeKeyIds.includes(id));
         return {
             ...inputs,
             targetKind: target.kind,
             objectId: target.objectId,
             entries,
-            removed: plan.remove.map(report),
+            removed: plan.remove.map((r) => ({ ...report(r), removedAt: removedAt.toISOString() })),
             pending: [],
             risks: risksOf(entries),
             removedKeyIds: [...new Set([...alreadyRemoved, ...listed])],
