@@ -1,0 +1,451 @@
+// npm run bench: what the project costs, measured in this run, next to the limits.
+//   1. Graph requests per operation (create, refresh, rotation, removal) for both value sources on
+//      both target kinds, next to the API minimum plus the confirmation reads.
+//   2. Wall time per operation against the emulator with 50 ms injected latency, next to
+//      requests x latency.
+//   3. Program evaluation in mock mode for 1, 100 and 1,000 add-ins (a child process per
+//      measurement, so peak RSS is its own), next to bare @pulumi/azuread ServicePrincipalPassword.
+//   4. A fleet rotation of 200 add-ins against the emulator's token bucket (429 + Retry-After).
+// Writes bench/results.json. Not a test: nothing here passes or fails `npm test`.
+//
+// Environment: BENCH_REPS (repetitions per figure, default 5), BENCH_EVAL_REPS (default 3; the
+// 1,000-add-in component evaluation runs once unless BENCH_EVAL_REPS_LARGE says otherwise),
+// BENCH_EVAL_SIZES (default "1,100,1000"), BENCH_FLEET (add-ins, default 200), BENCH_FLEET_PARALLEL (concurrent operations, default 200:
+// `pulumi up --parallel` defaults to unbounded).
+import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+    CREDENTIAL_GENERATION_MODULE,
+    CREDENTIAL_GENERATION_TYPE,
+    credentialGenerationProvider,
+} from "../components/credentialGeneration";
+import { Emulator, startEmulator } from "../emulator";
+import { dynamicUrn, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../tests/support/providerHost";
+
+type Kind = "servicePrincipal" | "application";
+type Source = "random-bytes" | "entra-password";
+type Op = "check (new clientId)" | "create" | "refresh" | "rotation" | "removal" | "diff (no Graph call)";
+
+const REPS = positive("BENCH_REPS", 5);
+const EVAL_REPS = positive("BENCH_EVAL_REPS", 3);
+const EVAL_REPS_LARGE = positive("BENCH_EVAL_REPS_LARGE", 1);
+const FLEET = positive("BENCH_FLEET", 200);
+const FLEET_PARALLEL = positive("BENCH_FLEET_PARALLEL", 200);
+const LATENCY_MS = 50;
+const DAY = 86_400_000;
+
+/** The API minimum of each operation: the calls nothing can avoid, and the confirmation reads. */
+function minimum(op: Op, kind: Kind): { calls: number; confirm: number; derivation: string } {
+    const resolve = kind === "servicePrincipal" ? 1 : 2;
+    const resolveText = kind === "servicePrincipal" ? "resolve (1 GET servicePrincipals(appId))" : "resolve (GET servicePrincipals(appId) + GET applications(appId))";
+    switch (op) {
+        case "diff (no Graph call)":
+            return { calls: 0, confirm: 0, derivation: "no Graph call: the host's own cost per gRPC call" };
+        case "check (new clientId)":
+            return { calls: resolve, confirm: 0, derivation: `${resolveText}` };
+        case "create":
+            return { calls: resolve + 3, confirm: 2, derivation: `${resolveText} + GET (merge base) + addPassword + PATCH keyCredentials; confirm: 2 consecutive GETs` };
+        case "refresh":
+            return { calls: 1, confirm: 0, derivation: "GET keyCredentials,passwordCredentials" };
+        case "rotation":
+            return { calls: resolve + 3 + 3, confirm: 2 + 4, derivation: "create new + removal of old; confirm: 2 + 2 + 2 GETs" };
+        case "removal":
+            return { calls: 3, confirm: 4, derivation: "GET (merge base) + PATCH keyCredentials + removePassword; confirm: 2 GETs after each write" };
+    }
+}
+
+interface OpSample {
+    requests: number;
+    ms: number;
+}
+
+interface Results {
+    date: string;
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    platform: string;
+    repetitions: { perOperation: number; evaluation: number; evaluationLarge: number };
+    requests: Record<string, unknown>[];
+    wallTime: Record<string, unknown>[];
+    evaluation: Record<string, unknown>;
+    fleet: Record<string, unknown>;
+    totalSeconds: number;
+}
+
+async function main(): Promise<void> {
+    const started = Date.now();
+    const results: Results = {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? "unknown",
+        platform: `${os.platform()} ${os.release()}`,
+        repetitions: { perOperation: REPS, evaluation: EVAL_REPS, evaluationLarge: EVAL_REPS_LARGE },
+        requests: [],
+        wallTime: [],
+        evaluation: {},
+        fleet: {},
+        totalSeconds: 0,
+    };
+    const emu = await startEmulator({ port: 0 });
+    const providerText = await serializeProvider(credentialGenerationProvider);
+    const env = { ADDIN_CREDENTIALS_GRAPH_URL: emu.url, ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token };
+    try {
+        // ---- 1 + 2: requests and wall time per operation -------------------------------------------
+        // Base 0: the pauses between confirming reads are zero, so wall time is the requests'
+        // own cost. Default base (1000 ms): what a real run waits between those reads.
+        const fast = await startProviderHost({ env: { ...env, ADDIN_CREDENTIALS_RETRY_BASE_MS: "0" } });
+        const real = await startProviderHost({ env });
+        try {
+            log(`requests and wall time: ${REPS} repetitions per operation, ${LATENCY_MS} ms latency on every Graph request`);
+            for (const kind of ["servicePrincipal", "application"] as const) {
+                for (const source of ["random-bytes", "entra-password"] as const) {
+                    const samples = await measureOps(emu, fast, providerText, kind, source, REPS);
+                    for (const [op, list] of samples) {
+                        const requests = median(list.map((s) => s.requests));
+                        const ms = median(list.map((s) => s.ms));
+                        const min = minimum(op, kind);
+                        if (op === "diff (no Graph call)") {
+                            results.wallTime.push({ operation: op, kind, valueSource: source, retryBaseMs: 0, medianMs: round(ms, 1), requests, samplesMs: list.map((s) => round(s.ms, 1)) });
+                            continue;
+                        }
+                        results.requests.push({
+                            operation: op, kind, valueSource: source, requests, apiMinimum: min.calls, confirmationReads: min.confirm,
+                            ratioToMinimumPlusConfirmation: round(requests / (min.calls + min.confirm), 2), ratioToMinimum: round(requests / min.calls, 2),
+                            derivation: min.derivation,
+                        });
+                        results.wallTime.push({
+                            operation: op, kind, valueSource: source, retryBaseMs: 0, medianMs: round(ms, 0), requests, requestsTimesLatencyMs: requests * LATENCY_MS,
+                            ratio: round(ms / (requests * LATENCY_MS), 2), samplesMs: list.map((s) => round(s.ms, 0)),
+                        });
+                    }
+                }
+            }
+            log("wall time with the default retry base (1000 ms between confirming reads), Legacy principal, random-bytes");
+            const realSamples = await measureOps(emu, real, providerText, "servicePrincipal", "random-bytes", REPS);
+            for (const [op, list] of realSamples) {
+                if (op === "diff (no Graph call)") continue;
+                const requests = median(list.map((s) => s.requests));
+                const ms = median(list.map((s) => s.ms));
+                results.wallTime.push({
+                    operation: op, kind: "servicePrincipal", valueSource: "random-bytes", retryBaseMs: 1000, medianMs: round(ms, 0), requests,
+                    requestsTimesLatencyMs: requests * LATENCY_MS, ratio: round(ms / (requests * LATENCY_MS), 2), samplesMs: list.map((s) => round(s.ms, 0)),
+                });
+            }
+        } finally {
+            await fast.stop();
+            await real.stop();
+        }
+
+        // ---- 3: program evaluation in mock mode ---------------------------------------------------------
+        results.evaluation = evaluation();
+
+        // ---- 4: fleet rotation under throttling -------------------------------------------------------
+        results.fleet = await fleetRotation(emu, providerText, env);
+    } finally {
+        await emu.close();
+    }
+    results.totalSeconds = round((Date.now() - started) / 1000, 1);
+    const file = path.join(__dirname, "results.json");
+    fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    printTable(results);
+    log(`wrote ${path.relative(process.cwd(), file)} in ${results.totalSeconds} s`);
+}
+
+// ---- per-operation measurement ------------------------------------------------------------------------
+
+/**
+ * Runs check, create, refresh, rotation and removal `reps` times on fresh principals, with
+ * `LATENCY_MS` of latency on every Graph request, and counts the requests each one made.
+ */
+async function measureOps(emu: Emulator, host: ProviderHost, providerText: string, kind: Kind, source: Source, reps: number): Promise<Map<Op, OpSample[]>> {
+    const out = new Map<Op, OpSample[]>();
+    const add = (op: Op, s: OpSample): void => {
+        out.set(op, [...(out.get(op) ?? []), s]);
+    };
+    for (let rep = 0; rep < reps; rep++) {
+        emu.reset();
+        emu.faults.latency(LATENCY_MS);
+        const appId = kind === "servicePrincipal" ? emu.tenant.addLegacyServicePrincipal().appId : emu.tenant.addApplication().appId;
+        const first = inputs(emu, appId, source, 1);
+        const urnOf = (n: string): string => dynamicUrn(n, CREDENTIAL_GENERATION_MODULE, CREDENTIAL_GENERATION_TYPE);
+
+        const checked = await timed(emu, () => host.check(urnOf("gen"), {}, withProvider(providerText, first)));
+        add("check (new clientId)", checked.sample);
+        const created = await timed(emu, () => host.create(urnOf("gen"), checked.value.inputs));
+        add("create", created.sample);
+        const gen = created.value;
+        const refreshed = await timed(emu, () => host.read(gen.id, urnOf("gen"), gen.outs, checked.value.inputs));
+        add("refresh", refreshed.sample);
+        assertClean(refreshed.value.props);
+        const diffed = await timed(emu, () => host.diff(gen.id, urnOf("gen"), gen.outs, withProvider(providerText, checked.value.inputs), checked.value.inputs));
+        add("diff (no Graph call)", diffed.sample);
+
+        // Rotation: the engine checks the new inputs against the old (same clientId: no Graph
+        // call), creates the replacement, then deletes the old generation.
+        const second = inputs(emu, appId, source, 2);
+        const rotated = await timed(emu, async () => {
+            const c = await host.check(urnOf("gen"), checked.value.inputs, withProvider(providerText, second));
+            const next = await host.create(urnOf("gen"), c.inputs);
+            await host.delete(gen.id, urnOf("gen"), gen.outs);
+            return next;
+        });
+        add("rotation", rotated.sample);
+        const removed = await timed(emu, () => host.delete(rotated.value.id, urnOf("gen"), rotated.value.outs));
+        add("removal", removed.sample);
+        emu.faults.latency(0);
+    }
+    return out;
+}
+
+async function timed<T>(emu: Emulator, fn: () => Promise<T>): Promise<{ value: T; sample: OpSample }> {
+    const mark = emu.requests.length;
+    const t0 = performance.now();
+    const value = await fn();
+    const ms = performance.now() - t0;
+    const requests = emu.requests.slice(mark).filter((r) => !r.operation.startsWith("acs.")).length;
+    return { value, sample: { requests, ms } };
+}
+
+function inputs(emu: Emulator, clientId: string, source: Source, n: number): Props {
+    const start = new Date(emu.clock.now().getTime() - 3_600_000);
+    start.setUTCMilliseconds(0);
+    return {
+        clientId,
+        valueSource: source,
+        keyMaterial: source === "random-bytes" ? crypto.randomBytes(32).toString("base64") : undefined,
+        startDateTime: start.toISOString(),
+        endDateTime: new Date(start.getTime() + 365 * DAY).toISOString(),
+        displayName: `bench gen ${n} ${crypto.randomUUID()}`,
+    };
+}
+
+function assertClean(props: Props): void {
+    if ((props.missing as unknown[]).length > 0 || (props.drift as unknown[]).length > 0) {
+        throw new Error("bench: a fresh generation did not read back clean");
+    }
+}
+
+// ---- mock-mode evaluation ------------------------------------------------------------------------------
+
+interface EvalRun {
+    variant: string;
+    count: number;
+    resources: number;
+    wallMs: number;
+    rssBeforeMb: number;
+    peakRssMb: number;
+}
+
+function evaluation(): Record<string, unknown> {
+    const sizes = (process.env.BENCH_EVAL_SIZES ?? "1,100,1000").split(",").map(Number);
+    const rows: Record<string, unknown>[] = [];
+    const medians = new Map<string, { wallMs: number; peakRssMb: number }>();
+    for (const variant of ["component", "azuread"] as const) {
+        for (const count of sizes) {
+            const reps = variant === "component" && count >= 1000 ? EVAL_REPS_LARGE : EVAL_REPS;
+            const runs: EvalRun[] = [];
+            for (let i = 0; i < reps; i++) {
+                log(`mock-mode evaluation: ${variant} x ${count} (${i + 1}/${reps})`);
+                runs.push(evalChild(variant, count));
+            }
+            const wallMs = median(runs.map((r) => r.wallMs));
+            const peakRssMb = median(runs.map((r) => r.peakRssMb));
+            medians.set(`${variant}/${count}`, { wallMs, peakRssMb });
+            rows.push({
+                variant, count, repetitions: reps, resources: runs[0].resources, medianWallMs: round(wallMs, 0), msPerAddIn: round(wallMs / count, 2),
+                medianPeakRssMb: round(peakRssMb, 0), rssBeforeEvaluationMb: round(median(runs.map((r) => r.rssBeforeMb)), 0), samplesMs: runs.map((r) => round(r.wallMs, 0)),
+            });
+        }
+    }
+    const slope = (variant: string): number => {
+        const a = medians.get(`${variant}/100`);
+        const b = medians.get(`${variant}/1000`);
+        return a && b ? round(Math.log(b.wallMs / a.wallMs) / Math.log(10), 3) : Number.NaN;
+    };
+    const ratios = sizes.map((count) => {
+        const c = medians.get(`component/${count}`);
+        const z = medians.get(`azuread/${count}`);
+        return { count, wallRatio: c && z ? round(c.wallMs / z.wallMs, 2) : null, peakRssRatio: c && z ? round(c.peakRssMb / z.peakRssMb, 2) : null };
+    });
+    return { rows, scalingExponent: { component: slope("component"), azuread: slope("azuread"), target: 1.1 }, ratios };
+}
+
+function evalChild(variant: string, count: number): EvalRun {
+    const script = path.join(__dirname, "mockEval.ts");
+    const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, variant, String(count)], {
+        cwd: path.resolve(__dirname, ".."),
+        encoding: "utf8",
+        maxBuffer: 256 * 2 ** 20,
+    });
+    const line = res.stdout.split("\n").reverse().find((l) => l.startsWith("{"));
+    if (res.status !== 0 || line === undefined) {
+        throw new Error(`mockEval ${variant} ${count} failed (${res.status}): ${res.stderr.slice(-2000)}`);
+    }
+    return JSON.parse(line) as EvalRun;
+}
+
+// ---- fleet rotation --------------------------------------------------------------------------------------
+
+async function fleetRotation(emu: Emulator, providerText: string, env: Record<string, string>): Promise<Record<string, unknown>> {
+    // A Graph-like budget: 100 requests burst, 100 per second sustained, 429 + Retry-After beyond.
+    const capacity = 100;
+    const refillPerSecond = 100;
+    const maxAttempts = 20;
+    log(`fleet rotation: ${FLEET} add-ins, parallel ${FLEET_PARALLEL}, token bucket ${capacity} / ${refillPerSecond} per s, ADDIN_CREDENTIALS_MAX_ATTEMPTS=${maxAttempts}`);
+    emu.reset();
+    const host = await startProviderHost({ env: { ...env, ADDIN_CREDENTIALS_MAX_ATTEMPTS: String(maxAttempts) } });
+    const urnOf = (i: number): string => dynamicUrn(`addin-${i}-slot-a`, CREDENTIAL_GENERATION_MODULE, CREDENTIAL_GENERATION_TYPE);
+    try {
+        // GIVEN 200 add-ins, half Legacy, half application-backed, each with its current generation
+        const fleet = Array.from({ length: FLEET }, (_, i) => {
+            const appId = i % 2 === 0 ? emu.tenant.addLegacyServicePrincipal().appId : emu.tenant.addApplication().appId;
+            return { i, appId, source: (i % 4 < 2 ? "random-bytes" : "entra-password") as Source };
+        });
+        const olds = await pool(fleet, FLEET_PARALLEL, async (a) => {
+            const news = inputs(emu, a.appId, a.source, 1);
+            const c = await host.check(urnOf(a.i), {}, withProvider(providerText, news));
+            const created = await host.create(urnOf(a.i), c.inputs);
+            return { ...a, inputs: c.inputs, gen: created };
+        });
+        const setupFailures = olds.filter((o) => !o.ok).length;
+
+        // WHEN every add-in rotates at once under the token bucket: replacements first, then the
+        // deletes of the old generations (create-before-delete, as the engine orders them)
+        emu.faults.tokenBucket({ capacity, refillPerSecond });
+        const mark = emu.requests.length;
+        const t0 = performance.now();
+        const created = await pool(olds.filter((o) => o.ok).map((o) => o.value as NonNullable<typeof o.value>), FLEET_PARALLEL, async (a) => {
+            const c = await host.check(urnOf(a.i), a.inputs, withProvider(providerText, inputs(emu, a.appId, a.source, 2)));
+            return { old: a, next: await host.create(urnOf(a.i), c.inputs) };
+        });
+        const deleted = await pool(created.filter((c) => c.ok).map((c) => c.value as NonNullable<typeof c.value>), FLEET_PARALLEL, async (c) => {
+            await host.delete(c.old.gen.id, urnOf(c.old.i), c.old.gen.outs);
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        emu.faults.tokenBucket(null);
+
+        const log429 = emu.requests.slice(mark);
+        const throttled = log429.filter((r) => r.status === 429).length;
+        const served = log429.length - throttled;
+        const minSeconds = Math.max(0, served - capacity) / refillPerSecond;
+        const failures = [...created, ...deleted].filter((r) => !r.ok);
+        // THEN every add-in holds exactly its new generation
+        let wrong = 0;
+        for (const c of created.filter((x) => x.ok)) {
+            const v = c.value as NonNullable<typeof c.value>;
+            const holder = v.old.gen.outs.objectId as string;
+            const creds = emu.tenant.credentials(holder);
+            const ok = creds.keyCredentials.length === 2 && creds.passwordCredentials.length === 1
+                && creds.passwordCredentials[0].keyId === v.next.outs.passwordKeyId;
+            if (!ok) wrong++;
+        }
+        return {
+            addIns: FLEET, parallel: FLEET_PARALLEL, tokenBucket: { capacity, refillPerSecond }, maxAttempts,
+            setupFailures, completed: deleted.filter((d) => d.ok).length, failures: failures.length,
+            failureMessages: failures.slice(0, 3).map((f) => f.error), objectsNotHoldingExactlyTheNewGeneration: wrong,
+            requestsServed: served, responses429: throttled, seconds: round(seconds, 1), throttleLimitedMinimumSeconds: round(minSeconds, 1),
+            ratio: round(seconds / minSeconds, 2),
+            minimumDerivation: `(requests served ${served} - bucket capacity ${capacity}) / ${refillPerSecond} per s`,
+        };
+    } finally {
+        await host.stop();
+    }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; never throws, reports each outcome. */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<{ ok: boolean; value?: R; error?: string }[]> {
+    const results: { ok: boolean; value?: R; error?: string }[] = new Array(items.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+        while (next < items.length) {
+            const i = next++;
+            try {
+                results[i] = { ok: true, value: await fn(items[i]) };
+            } catch (e) {
+                results[i] = { ok: false, error: (e as Error).message.split("\n")[0] };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
+// ---- output ------------------------------------------------------------------------------------------------
+
+function printTable(r: Results): void {
+    const lines: string[] = [];
+    lines.push(`addin-credentials bench, ${r.date.slice(0, 10)}, node ${r.node}, ${r.cpus} CPU (${r.cpuModel}), ${r.platform}`);
+    lines.push("");
+    lines.push(`Graph requests per operation (median of ${r.repetitions.perOperation}; emulator request log)`);
+    lines.push(row(["operation", "target", "value source", "requests", "API min", "+confirm", "ratio to min+confirm", "ratio to min"]));
+    for (const q of r.requests) {
+        lines.push(row([q.operation, q.kind, q.valueSource, q.requests, q.apiMinimum, q.confirmationReads, q.ratioToMinimumPlusConfirmation, q.ratioToMinimum]));
+    }
+    lines.push("API minimum: check = resolve (1 GET Legacy, 2 GETs app-backed); create = resolve + GET + addPassword + PATCH; refresh = 1 GET;");
+    lines.push("removal = GET + PATCH + removePassword; rotation = create + removal. Confirmation reads: 2 consecutive GETs after each write.");
+    lines.push("");
+    lines.push(`Wall time per operation, ${LATENCY_MS} ms latency per request (median of ${r.repetitions.perOperation})`);
+    lines.push(row(["operation", "target", "value source", "retry base", "median ms", "requests x 50 ms", "ratio"]));
+    for (const w of r.wallTime) {
+        lines.push(row([w.operation, w.kind, w.valueSource, `${String(w.retryBaseMs)} ms`, w.medianMs, w.requestsTimesLatencyMs ?? "-", w.ratio ?? "-"]));
+    }
+    lines.push("");
+    const ev = r.evaluation as { rows: Record<string, unknown>[]; scalingExponent: Record<string, number>; ratios: Record<string, unknown>[] };
+    lines.push("Program evaluation in mock mode (child process per run; index.ts with N add-ins, two generations each)");
+    lines.push(row(["variant", "add-ins", "resources", "runs", "median ms", "ms / add-in", "peak RSS MB"]));
+    for (const e of ev.rows) {
+        lines.push(row([e.variant, e.count, e.resources, e.repetitions, e.medianWallMs, e.msPerAddIn, e.medianPeakRssMb]));
+    }
+    lines.push(`scaling exponent (log-log slope 100 -> 1000): component ${ev.scalingExponent.component}, azuread ${ev.scalingExponent.azuread} (target <= 1.1)`);
+    lines.push(`component / azuread ServicePrincipalPassword: ${ev.ratios.map((x) => `${String(x.count)}: time ${String(x.wallRatio)}x, peak RSS ${String(x.peakRssRatio)}x`).join("; ")}`);
+    lines.push("");
+    const f = r.fleet;
+    lines.push(`Fleet rotation: ${String(f.addIns)} add-ins, parallel ${String(f.parallel)}, token bucket ${JSON.stringify(f.tokenBucket)}, max attempts ${String(f.maxAttempts)}`);
+    lines.push(`  completed ${String(f.completed)}, failures ${String(f.failures)}, objects not holding exactly the new generation ${String(f.objectsNotHoldingExactlyTheNewGeneration)}`);
+    lines.push(`  ${String(f.seconds)} s vs throttle-limited minimum ${String(f.throttleLimitedMinimumSeconds)} s (${String(f.minimumDerivation)}): ratio ${String(f.ratio)}; 429 responses ${String(f.responses429)}`);
+    console.log(lines.join("\n"));
+}
+
+function row(cells: unknown[]): string {
+    const widths = [22, 17, 15, 11, 10, 17, 21, 12];
+    return "  " + cells.map((c, i) => String(c).padEnd(widths[i] ?? 10)).join(" ");
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------------
+
+function median(xs: readonly number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function round(x: number, digits: number): number {
+    const f = 10 ** digits;
+    return Math.round(x * f) / f;
+}
+
+function positive(name: string, fallback: number): number {
+    const raw = process.env[name];
+    const n = raw === undefined || raw === "" ? fallback : Number(raw);
+    if (!Number.isInteger(n) || n < 1) {
+        throw new Error(`${name} must be a whole number >= 1; got "${raw ?? ""}".`);
+    }
+    return n;
+}
+
+function log(line: string): void {
+    console.error(`bench: ${line}`);
+}
+
+main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+        console.error(e instanceof Error ? e.stack : String(e));
+        process.exit(1);
+    },
+);
