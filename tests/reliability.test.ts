@@ -154,12 +154,12 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
      * (`describe` in components/credentialGeneration.ts is one under mocha); see the known-bug
      * test below.
      */
-    async function serializeOutsideMocha(): Promise<string> {
+    async function serializeOutsideMocha(provider: object = credentialGenerationProvider): Promise<string> {
         const g = globalThis as Record<string, unknown>;
         const saved = g.describe;
         delete g.describe;
         try {
-            return await serializeProvider(credentialGenerationProvider);
+            return await serializeProvider(provider);
         } finally {
             g.describe = saved;
         }
@@ -681,10 +681,28 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
             await checkRefuses("keyMaterial of 24 bytes", "keyMaterial", /32 bytes/, { keyMaterial: notKey });
         });
 
-        it("lists the unmanaged-cleanup refusal as pending until issue 5's cleanup lands", () => {
-            // The cleanup of unmanaged entries (issue 5) would have to refuse removing the entry
-            // the remote web signs with today. It is not in components/ yet.
-            pendingBadInputs.push("unmanaged cleanup that would remove the app's current secret (issue 5's cleanup has not landed)");
+        it("refuses an unmanaged cleanup that would remove the app's current (adopted) secret, and removes nothing", async () => {
+            // GIVEN the secret the app uses today: unmanaged Sign + Verify keys ending 2027-12-01
+            emu.reset();
+            const { credentialInventoryProvider, CREDENTIAL_INVENTORY_MODULE, CREDENTIAL_INVENTORY_TYPE } = await import("../components/credentialInventory");
+            const inventoryText = await serializeOutsideMocha(credentialInventoryProvider);
+            leaks.text("serialized inventory provider text", inventoryText);
+            const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+            const key = crypto.randomBytes(32).toString("base64");
+            leaks.secret("adopted secret", key);
+            emu.tenant.seedCredentials(sp.id, {
+                keyCredentials: (["Sign", "Verify"] as const).map((usage) => ({ type: "Symmetric" as const, usage, key, startDateTime: "2024-12-01T00:00:00Z", endDateTime: "2027-12-01T00:00:00Z" })),
+            });
+            // WHEN an inventory with cleanup "unmanaged" is created for the set that adopted it
+            const invUrn = dynamicUrn("hr-portal-inventory", CREDENTIAL_INVENTORY_MODULE, CREDENTIAL_INVENTORY_TYPE);
+            const news = { clientId: sp.appId, setName: "hr-portal", declaredDisplayNames: [], cleanup: "unmanaged", adoptedSecretEndDateTime: "2027-12-01T00:00:00Z" };
+            const checked = await host.check(invUrn, {}, withProvider(inventoryText, news));
+            assert.deepEqual(checked.failures, []);
+            // THEN it fails naming the keys and why, and both keys are still there
+            await throwsClearly("CredentialInventory: cleanup \"unmanaged\" would remove the adopted secret",
+                /cleanup refused, nothing was removed\. cleanup would remove key \S+ \(Symmetric\/(Sign|Verify)\), key \S+ \(Symmetric\/(Sign|Verify)\): the adopted secret the app uses today/,
+                () => host.create(invUrn, checked.inputs));
+            assert.equal(emu.tenant.credentials(sp.id).keyCredentials.length, 2, "nothing removed");
         });
     });
 
