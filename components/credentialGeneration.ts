@@ -144,14 +144,14 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
     if (typeof clientId !== "string" || (known(clientId) && !isGuid(clientId))) {
         failures.push({
             property: "clientId",
-            reason: `clientId must be the add-in's client id, a GUID such as 11111111-2222-3333-4444-555555555555; got ${describe(clientId)}.`,
+            reason: `clientId must be the add-in's client id, a GUID such as 11111111-2222-3333-4444-555555555555; got ${describeValue(clientId)}.`,
         });
     }
 
     const valueSource = news.valueSource ?? "random-bytes";
     inputs.valueSource = valueSource;
     if (known(valueSource) && valueSource !== "random-bytes" && valueSource !== "entra-password") {
-        failures.push({ property: "valueSource", reason: `valueSource must be "random-bytes" or "entra-password"; got ${describe(valueSource)}.` });
+        failures.push({ property: "valueSource", reason: `valueSource must be "random-bytes" or "entra-password"; got ${describeValue(valueSource)}.` });
     }
 
     const keyMaterial = news.keyMaterial;
@@ -182,7 +182,7 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
     if (news.startDateTime === undefined || (known(news.startDateTime) && start === undefined)) {
         failures.push({
             property: "startDateTime",
-            reason: `startDateTime must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z; got ${describe(news.startDateTime)}.`,
+            reason: `startDateTime must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z; got ${describeValue(news.startDateTime)}.`,
         });
     } else if (start !== undefined) {
         inputs.startDateTime = formatDate(start);
@@ -199,7 +199,7 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
         if (end === undefined) {
             failures.push({
                 property: "endDateTime",
-                reason: `endDateTime must be an ISO 8601 date-time such as 2029-01-01T00:00:00Z; got ${describe(news.endDateTime)}.`,
+                reason: `endDateTime must be an ISO 8601 date-time such as 2029-01-01T00:00:00Z; got ${describeValue(news.endDateTime)}.`,
             });
         } else {
             inputs.endDateTime = formatDate(end);
@@ -220,7 +220,7 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
     if (typeof displayName !== "string" || (known(displayName) && (displayName.trim() === "" || displayName.length > 256))) {
         failures.push({
             property: "displayName",
-            reason: `displayName must be a non-empty string of at most 256 characters, unique per generation; got ${describe(displayName)}.`,
+            reason: `displayName must be a non-empty string of at most 256 characters, unique per generation; got ${describeValue(displayName)}.`,
         });
     }
     return { inputs, failures };
@@ -716,7 +716,7 @@ function sameInstant(a: string | undefined, b: string | undefined): boolean {
 }
 
 /** Describes a non-secret input value for a message. */
-function describe(v: unknown): string {
+function describeValue(v: unknown): string {
     if (v === undefined || v === null) {
         return "nothing";
     }

@@ -2,7 +2,7 @@
 // ACS principals registered before December 2024 are `Legacy` service principals with no
 // application object, and their credentials live on the service principal itself; later ones are
 // backed by an application object, and the credentials go on `/applications/{id}`.
-import { GraphClient } from "./client";
+import { GraphClient, GraphRequest } from "./client";
 import { targetNotFoundError } from "./errors";
 
 /** Where a generation's entries live. */
@@ -54,38 +54,52 @@ export async function resolveTarget(client: GraphClient, clientId: string, optio
     const reads = options.notFoundReads ?? 3;
     const delayMs = options.delayMs ?? client.options.retryBaseMs;
     const object = `client id ${clientId}`;
+    // Both lookups get the same patience: a principal or application registered moments ago can
+    // answer 404 for a while (eventual consistency, DOMAIN §2).
+    const sp = await readUntilFound<{ id?: string; servicePrincipalType?: string }>(client, reads, delayMs, {
+        operation: "get servicePrincipal by appId",
+        object,
+        method: "GET",
+        path: `/servicePrincipals(appId='${clientId}')?$select=id,appId,servicePrincipalType`,
+    });
+    if (sp?.id === undefined) {
+        throw targetNotFoundError(clientId);
+    }
+    if (sp.servicePrincipalType === "Legacy") {
+        return targetOf(clientId, "servicePrincipal", sp.id);
+    }
+    const app = await readUntilFound<{ id?: string }>(client, reads, delayMs, {
+        operation: "get application by appId",
+        object,
+        method: "GET",
+        path: `/applications(appId='${clientId}')?$select=id,appId`,
+    });
+    if (app?.id === undefined) {
+        throw new Error(
+            `The service principal of client id ${clientId} (object ${sp.id}) is backed by an application ` +
+                "that Graph does not show: either it was registered moments ago and has not replicated yet " +
+                "(run again in a minute), or it is not in this tenant, so its credentials cannot be managed here " +
+                "(manage them in the application's home tenant, or use a Legacy (ACS) principal).",
+        );
+    }
+    return targetOf(clientId, "application", app.id);
+}
+
+/** GETs until the object has an id, up to `reads` times with a growing pause; undefined if never. */
+async function readUntilFound<T extends { id?: string }>(
+    client: GraphClient,
+    reads: number,
+    delayMs: number,
+    request: Omit<GraphRequest, "acceptStatus">,
+): Promise<T | undefined> {
     for (let read = 1; ; read++) {
-        const sp = await client.request<{ id?: string; servicePrincipalType?: string }>({
-            operation: "get servicePrincipal by appId",
-            object,
-            method: "GET",
-            path: `/servicePrincipals(appId='${clientId}')?$select=id,appId,servicePrincipalType`,
-            acceptStatus: [404],
-        });
-        if (sp.status === 404 || sp.body?.id === undefined) {
-            if (read >= reads) {
-                throw targetNotFoundError(clientId);
-            }
-            await new Promise((resolve) => setTimeout(resolve, delayMs * read));
-            continue;
+        const res = await client.request<T>({ ...request, acceptStatus: [404] });
+        if (res.status !== 404 && res.body?.id !== undefined) {
+            return res.body;
         }
-        if (sp.body.servicePrincipalType === "Legacy") {
-            return targetOf(clientId, "servicePrincipal", sp.body.id);
+        if (read >= reads) {
+            return undefined;
         }
-        const app = await client.request<{ id?: string }>({
-            operation: "get application by appId",
-            object,
-            method: "GET",
-            path: `/applications(appId='${clientId}')?$select=id,appId`,
-            acceptStatus: [404],
-        });
-        if (app.status === 404 || app.body?.id === undefined) {
-            throw new Error(
-                `The service principal of client id ${clientId} (object ${sp.body.id}) is backed by an application ` +
-                    "that is not in this tenant, so its credentials cannot be managed here. " +
-                    "Manage them in the application's home tenant, or use a Legacy (ACS) principal.",
-            );
-        }
-        return targetOf(clientId, "application", app.body.id);
+        await new Promise((resolve) => setTimeout(resolve, delayMs * read));
     }
 }
