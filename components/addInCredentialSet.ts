@@ -201,6 +201,8 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             clientId: args.clientId,
             setName: name,
             declaredDisplayNames: declared.map((s) => s.displayName),
+            declaredKeyIds: pulumi.all(declared.map((s) => pulumi.all([s.resource.signKeyId, s.resource.verifyKeyId, s.resource.passwordKeyId])))
+                .apply((ids) => ids.flat()),
             cleanup: args.cleanup ?? "expired",
             removeKeyIds: [...(args.removeKeyIds ?? [])],
             forceCleanup: args.forceCleanup ?? false,

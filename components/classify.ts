@@ -16,11 +16,13 @@ export type CredentialKind = "key" | "password";
 /**
  * How an entry relates to this stack:
  * - `managed`: carries the display name of a generation the component declares now;
+ * - `managed-duplicate`: carries such a name but is not one of that generation's own entries: left
+ *   by a create attempt that Graph applied late (its response was lost), so nobody holds its value;
  * - `managed-orphan`: carries this set's prefix but no declared generation's name (left by an
  *   interrupted or superseded run);
  * - `unmanaged-valid` / `unmanaged-expired`: anything else, by whether its end has passed.
  */
-export type Classification = "managed" | "managed-orphan" | "unmanaged-valid" | "unmanaged-expired";
+export type Classification = "managed" | "managed-duplicate" | "managed-orphan" | "unmanaged-valid" | "unmanaged-expired";
 
 /** One classified entry. Holds no secret (no key value, no password hint). */
 export interface InventoryEntry {
@@ -55,6 +57,12 @@ export interface ClassifyContext {
     readonly setName?: string;
     /** Display names of the generations declared now. */
     readonly declaredDisplayNames: readonly string[];
+    /**
+     * keyIds of the declared generations' own entries (Sign, Verify, Password each). Other entries
+     * carrying a declared name are duplicates.
+     * @default - not known: every entry with a declared name is `managed`
+     */
+    readonly declaredKeyIds?: readonly string[];
     /** Days an expired generation is kept after its end. */
     readonly gracePeriodDays: number;
     /**
@@ -113,6 +121,7 @@ export function setPrefix(setName: string): string {
 export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyContext): InventoryEntry[] {
     const now = ctx.now.getTime();
     const declared = new Set(ctx.declaredDisplayNames);
+    const ownKeyIds = ctx.declaredKeyIds !== undefined && ctx.declaredKeyIds.length > 0 ? new Set(ctx.declaredKeyIds) : undefined;
     const ownPrefix = ctx.setName === undefined ? undefined : setPrefix(ctx.setName);
     const adoptedDay = ctx.adoptedSecretEndDateTime === undefined ? undefined : utcDay(ctx.adoptedSecretEndDateTime);
 
@@ -140,7 +149,7 @@ export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyConte
     const classified: InventoryEntry[] = base.map((e) => {
         let classification: Classification;
         if (e.displayName !== "" && declared.has(e.displayName)) {
-            classification = "managed";
+            classification = ownKeyIds === undefined || ownKeyIds.has(e.keyId) ? "managed" : "managed-duplicate";
         } else if (ownPrefix !== undefined && e.displayName.startsWith(ownPrefix)) {
             classification = "managed-orphan";
         } else {
@@ -209,6 +218,10 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
 
     if (policy.cleanup !== "none") {
         for (const e of entries) {
+            if (e.classification === "managed-duplicate") {
+                add(e, `a duplicate of generation "${e.displayName}" left by a create attempt Graph applied late; nobody holds its value`);
+                continue;
+            }
             const removable = e.classification === "unmanaged-expired" || e.classification === "managed-orphan";
             if (removable && !otherSet(e) && isExpired(e, now) && time(e.endDateTime) < now - graceMs) {
                 add(e, `expired on ${day(time(e.endDateTime))}, longer ago than the grace period of ${policy.gracePeriodDays} day(s)`);

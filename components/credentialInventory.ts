@@ -38,6 +38,8 @@ export interface CredentialInventoryArgs {
     readonly setName: pulumi.Input<string>;
     /** Display names of the generations the set declares now (their entries are `managed`). */
     readonly declaredDisplayNames: pulumi.Input<pulumi.Input<string>[]>;
+    /** keyIds of those generations' own entries; other entries with their names are duplicates. @default [] */
+    readonly declaredKeyIds?: pulumi.Input<pulumi.Input<string>[]>;
     /** What to remove: "expired", "none" or "unmanaged" (see classify.ts planCleanup). @default "expired" */
     readonly cleanup?: pulumi.Input<CleanupMode>;
     /** keyIds to remove explicitly. @default [] */
@@ -74,6 +76,7 @@ interface InventoryInputs {
     clientId: string;
     setName: string;
     declaredDisplayNames: string[];
+    declaredKeyIds: string[];
     cleanup: CleanupMode;
     removeKeyIds: string[];
     forceCleanup: boolean;
@@ -97,7 +100,7 @@ interface InventoryOutputs extends InventoryInputs {
     removedKeyIds: string[];
 }
 
-const INPUT_NAMES = ["clientId", "setName", "declaredDisplayNames", "cleanup", "removeKeyIds", "forceCleanup", "gracePeriodDays", "adoptedSecretEndDateTime"] as const;
+const INPUT_NAMES = ["clientId", "setName", "declaredDisplayNames", "declaredKeyIds", "cleanup", "removeKeyIds", "forceCleanup", "gracePeriodDays", "adoptedSecretEndDateTime"] as const;
 
 /** Rounds of removePassword + confirmation. */
 const REMOVE_ROUNDS = 3;
@@ -112,6 +115,7 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
         ...news,
         cleanup: news.cleanup ?? "expired",
         removeKeyIds: news.removeKeyIds ?? [],
+        declaredKeyIds: news.declaredKeyIds ?? [],
         forceCleanup: news.forceCleanup ?? false,
         gracePeriodDays: news.gracePeriodDays ?? 7,
     };
@@ -127,6 +131,10 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
     const declared = news.declaredDisplayNames;
     if (!Array.isArray(declared) || declared.some((d) => typeof d !== "string")) {
         fail("declaredDisplayNames", "declaredDisplayNames must be a list of display names.");
+    }
+    const ownIds = inputs.declaredKeyIds;
+    if (!Array.isArray(ownIds) || ownIds.some((id) => typeof id !== "string")) {
+        fail("declaredKeyIds", "declaredKeyIds must be a list of keyIds.");
     }
     if (!(CLEANUP_MODES as readonly unknown[]).includes(inputs.cleanup)) {
         fail("cleanup", `cleanup must be one of ${CLEANUP_MODES.map((m) => `"${m}"`).join(", ")}; got ${JSON.stringify(inputs.cleanup)}.`);
@@ -353,6 +361,7 @@ function classifyContext(inputs: InventoryInputs, now: Date) {
         now,
         setName: inputs.setName,
         declaredDisplayNames: inputs.declaredDisplayNames,
+        declaredKeyIds: inputs.declaredKeyIds ?? [],
         gracePeriodDays: inputs.gracePeriodDays,
         adoptedSecretEndDateTime: inputs.adoptedSecretEndDateTime ?? undefined,
     };

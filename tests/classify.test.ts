@@ -61,6 +61,21 @@ describe("classifyCredentials", () => {
         assert.equal(e["other-password"].generation, 0);
     });
 
+    it("classifies an entry with a declared name but not one of the generation's keyIds as managed-duplicate", () => {
+        const duplicate: ObjectCredentials = {
+            keyCredentials: [],
+            passwordCredentials: [{ keyId: "late-password", displayName: GEN0, startDateTime: "2026-11-26T06:00:00Z", endDateTime: "2029-11-25T06:00:00Z" }],
+        };
+        const own = ["gen0-sign", "gen0-verify", "gen0-password"];
+
+        const e = byId(classifyCredentials(merge(managed, duplicate), { ...ctx, declaredKeyIds: own }));
+        const unknownOwn = byId(classifyCredentials(merge(managed, duplicate), ctx));
+
+        assert.equal(e["late-password"].classification, "managed-duplicate");
+        assert.equal(e["gen0-password"].classification, "managed");
+        assert.equal(unknownOwn["late-password"].classification, "managed", "without the generation's keyIds nothing is a duplicate");
+    });
+
     it("classifies unmanaged entries as valid or expired by the directory's clock", () => {
         const e = byId(classifyCredentials(merge(managed, expired, lingering), ctx));
 
@@ -142,6 +157,22 @@ describe("planCleanup", () => {
         assert.deepEqual(removedIds(all, policy({ now: new Date("2026-12-02T06:00:00Z") })).filter((id) => id.startsWith("expired")), [
             "expired-sign", "expired-verify", "expired-password",
         ]);
+    });
+
+    it("removes a managed-duplicate under every policy but none, saying why", () => {
+        const duplicate: ObjectCredentials = {
+            keyCredentials: [],
+            passwordCredentials: [{ keyId: "late-password", displayName: GEN0, startDateTime: "2026-11-26T06:00:00Z", endDateTime: "2029-11-25T06:00:00Z" }],
+        };
+        const entries = classifyCredentials(merge(managed, duplicate), { ...ctx, declaredKeyIds: ["gen0-sign", "gen0-verify", "gen0-password"] });
+
+        for (const cleanup of ["expired", "unmanaged"] as const) {
+            assert.deepEqual(planCleanup(entries, policy({ cleanup })), {
+                remove: [{ entry: byId(entries)["late-password"], reason: `a duplicate of generation "${GEN0}" left by a create attempt Graph applied late; nobody holds its value` }],
+                refusals: [],
+            });
+        }
+        assert.deepEqual(removedIds(entries, policy({ cleanup: "none" })), []);
     });
 
     it('"none" removes nothing', () => {

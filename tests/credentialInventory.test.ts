@@ -183,6 +183,28 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
         assert.equal(holder(sp.id).keyCredentials.filter((k) => k.displayName === null).length, 2, "nothing removed");
     });
 
+    it("removes a duplicate password that a late-applied create left with the generation's name", async () => {
+        // GIVEN a generation in place, and a second password with its display name (an addPassword
+        // that timed out, was retried, and then applied late by Graph)
+        const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+        const harness = new LifecycleHarness({ programPath: PROGRAM_PATH, provider: host });
+        await harness.run({ config: config(sp.appId) });
+        const own = holder(sp.id).passwordCredentials[0];
+        const duplicate = emu.tenant.seedCredentials(sp.id, {
+            passwordCredentials: [{ displayName: own.displayName, startDateTime: own.startDateTime.toISOString(), endDateTime: own.endDateTime.toISOString() }],
+        }).passwordCredentials[0];
+
+        // WHEN the next pulumi up runs (default cleanup "expired")
+        const run = await harness.run({ config: config(sp.appId) });
+
+        // THEN the duplicate is removed and reported; the generation's own entries stay
+        assert.deepEqual(outputsOf(run).inventory.removed.map((r) => [r.keyId, r.reason]), [
+            [duplicate, `a duplicate of generation "${own.displayName}" left by a create attempt Graph applied late; nobody holds its value`],
+        ]);
+        assert.deepEqual(holder(sp.id).passwordCredentials.map((p) => p.keyId), [own.keyId]);
+        assert.equal(holder(sp.id).keyCredentials.length, 2);
+    });
+
     it("has no perpetual diff: a second run with the same clock is all same, and a preview too", async () => {
         const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
         const harness = new LifecycleHarness({ programPath: PROGRAM_PATH, provider: host });

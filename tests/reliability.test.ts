@@ -514,9 +514,10 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
     const KNOWN_BUGS: Record<string, string> = {
         // components/credentialGeneration.ts createRound: after an addPassword that timed out
         // (ambiguous), one re-read that does not show the password yet leads to a second
-        // addPassword; the first one, applied late by Graph, stays as a second valid password
-        // with the generation's displayName, and read() never reports it (it only looks for its
-        // own keyIds), so no later run removes it.
+        // addPassword; the first one, applied late by Graph, stays as a second password with the
+        // generation's displayName. The provider alone cannot see it coming; in a program run the
+        // CredentialInventory classifies it managed-duplicate and removes it on the next run
+        // (tests/credentialInventory.test.ts "removes a duplicate password ...").
         "timeout (late answer, applied)/create/servicePrincipal": "a late-applied addPassword leaves a duplicate password",
     };
 
