@@ -133,7 +133,9 @@ describe("npm run inventory", function () {
         });
         assert.equal(parseInventoryArgs(["--help"]), "help");
         assert.throws(() => parseInventoryArgs(["--client-id", "x"]), /--client-id must be the add-in's client id, a GUID; got "x"\./);
-        assert.throws(() => parseInventoryArgs(["--client-id", id, "--warn-days", "-1"]), /--warn-days must be a whole number of days, 0 or more; got "-1"\./);
+        assert.throws(() => parseInventoryArgs(["--client-id", id, "--warn-days=-1"]), /--warn-days must be a whole number of days, 0 or more; got "-1"\./);
+        assert.throws(() => parseInventoryArgs(["--client-id", id, "--warn-days", "-1"]), /--warn-days needs a value; for a value starting with "-" write --warn-days=<value>\./);
+        assert.throws(() => parseInventoryArgs(["--client-id", id, "stray"]), /unexpected argument "stray": every value follows its option; see --help\./);
         assert.throws(() => parseInventoryArgs(["--client-id", id, "--graph", "graph.microsoft.com"]), /--graph must be an http\(s\) URL/);
         assert.throws(() => parseInventoryArgs(["--client-id", id, "--all"]), /unknown option "--all"/);
         assert.throws(() => parseInventoryArgs(["--client-id"]), /--client-id needs a value\./);

@@ -7,6 +7,7 @@
 // Exit codes: 0 nothing to act on; 1 an entry will break the add-in, or the current secret
 // expires within --warn-days (or there is no valid Sign key at all); 2 usage error, or the
 // inventory could not be read (unknown client id, Graph failure).
+import { parseCommandLine } from "./cli";
 import { classifyCredentials, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX, setPrefix } from "../components/classify";
 import { directoryClient } from "../components/credentialInventory";
 import { graphClientOptionsFromEnv } from "../components/graph/client";
@@ -48,62 +49,39 @@ export interface InventoryArgs {
 
 /** Parses argv (without node and script); throws an Error with a usable message on a usage error. */
 export function parseInventoryArgs(argv: readonly string[]): InventoryArgs | "help" {
-    let clientId: string | undefined;
-    let graph: string | undefined;
-    let setName: string | undefined;
-    let warnDays = DEFAULT_WARN_DAYS;
-    let json = false;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-        const value = (): string => {
-            const v = inline ?? argv[++i];
-            if (v === undefined || (inline === undefined && v.startsWith("--"))) {
-                throw new Error(`${flag} needs a value.`);
-            }
-            return v;
-        };
-        switch (flag) {
-            case "--help":
-            case "-h":
-                return "help";
-            case "--json":
-                json = true;
-                break;
-            case "--client-id":
-                clientId = value();
-                if (!isGuid(clientId)) {
-                    throw new Error(`--client-id must be the add-in's client id, a GUID; got "${clientId}".`);
-                }
-                break;
-            case "--graph": {
-                const v = value();
-                if (!/^https?:\/\/[^/]/.test(v)) {
-                    throw new Error(`--graph must be an http(s) URL such as https://graph.microsoft.com; got "${v}".`);
-                }
-                graph = v.replace(/\/+$/, "").replace(/\/v1\.0$/, "");
-                break;
-            }
-            case "--set-name":
-                setName = value();
-                break;
-            case "--warn-days": {
-                const v = value();
-                const n = Number(v);
-                if (!Number.isInteger(n) || n < 0) {
-                    throw new Error(`--warn-days must be a whole number of days, 0 or more; got "${v}".`);
-                }
-                warnDays = n;
-                break;
-            }
-            default:
-                throw new Error(`unknown option "${arg}"; see --help.`);
-        }
+    const values = parseCommandLine(argv, {
+        "client-id": { type: "string" },
+        graph: { type: "string" },
+        "set-name": { type: "string" },
+        "warn-days": { type: "string" },
+        json: { type: "boolean" },
+    });
+    if (values === "help") {
+        return "help";
     }
+    const clientId = values["client-id"];
     if (clientId === undefined) {
         throw new Error("--client-id is required: the add-in's client id (GUID).");
     }
-    return { clientId, graph, setName, warnDays, json };
+    if (!isGuid(clientId)) {
+        throw new Error(`--client-id must be the add-in's client id, a GUID; got "${clientId}".`);
+    }
+    let graph: string | undefined;
+    if (values.graph !== undefined) {
+        if (!/^https?:\/\/[^/]/.test(values.graph)) {
+            throw new Error(`--graph must be an http(s) URL such as https://graph.microsoft.com; got "${values.graph}".`);
+        }
+        graph = values.graph.replace(/\/+$/, "").replace(/\/v1\.0$/, "");
+    }
+    let warnDays = DEFAULT_WARN_DAYS;
+    if (values["warn-days"] !== undefined) {
+        const n = Number(values["warn-days"]);
+        if (!Number.isInteger(n) || n < 0) {
+            throw new Error(`--warn-days must be a whole number of days, 0 or more; got "${values["warn-days"]}".`);
+        }
+        warnDays = n;
+    }
+    return { clientId, graph, setName: values["set-name"], warnDays, json: values.json ?? false };
 }
 
 /** Display names that count as managed: this set's, or every addin-credentials one. Pure. */

@@ -1,6 +1,7 @@
 // `npm run sandbox -- [options]`: the credential lifecycle over years on the embedded emulator
 // with a simulated clock (see tools/sandboxCore.ts for what is simulated and the scenario format).
 import * as path from "node:path";
+import { parseCommandLine } from "./cli";
 import { DEFAULT_SCENARIO_PATH, loadScenario, runSandbox, SandboxSummary, STRATEGIES, Strategy } from "./sandboxCore";
 
 const USAGE = `Usage: npm run sandbox -- [options]
@@ -31,56 +32,39 @@ interface Args {
 
 /** Parses argv (without node and script); throws an Error with a usable message. */
 export function parseArgs(argv: readonly string[]): Args | "help" {
-    const args: Args = { years: 6, runEvery: 1, strategy: "component", scenario: DEFAULT_SCENARIO_PATH, json: false };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-        const value = (): string => {
-            const v = inline ?? argv[++i];
-            if (v === undefined || (inline === undefined && v.startsWith("--"))) {
-                throw new Error(`${flag} needs a value.`);
-            }
-            return v;
-        };
-        switch (flag) {
-            case "--help":
-            case "-h":
-                return "help";
-            case "--json":
-                args.json = true;
-                break;
-            case "--years": {
-                const v = value();
-                const n = Number(v);
-                if (!Number.isFinite(n) || n <= 0 || n > 20) {
-                    throw new Error(`--years must be a number greater than 0 and at most 20; got "${v}".`);
-                }
-                args.years = n;
-                break;
-            }
-            case "--run-every": {
-                const v = value();
-                const n = Number(v);
-                if (!Number.isInteger(n) || n < 1 || n > 60) {
-                    throw new Error(`--run-every must be a whole number of days from 1 to 60; got "${v}".`);
-                }
-                args.runEvery = n;
-                break;
-            }
-            case "--strategy": {
-                const v = value();
-                if (!(STRATEGIES as readonly string[]).includes(v)) {
-                    throw new Error(`--strategy must be one of ${STRATEGIES.join(", ")}; got "${v}".`);
-                }
-                args.strategy = v as Strategy;
-                break;
-            }
-            case "--scenario":
-                args.scenario = path.resolve(value());
-                break;
-            default:
-                throw new Error(`unknown option "${arg}".`);
+    const values = parseCommandLine(argv, {
+        years: { type: "string" },
+        "run-every": { type: "string" },
+        strategy: { type: "string" },
+        scenario: { type: "string" },
+        json: { type: "boolean" },
+    });
+    if (values === "help") {
+        return "help";
+    }
+    const args: Args = { years: 6, runEvery: 1, strategy: "component", scenario: DEFAULT_SCENARIO_PATH, json: values.json ?? false };
+    if (values.years !== undefined) {
+        const n = Number(values.years);
+        if (!Number.isFinite(n) || n <= 0 || n > 20) {
+            throw new Error(`--years must be a number greater than 0 and at most 20; got "${values.years}".`);
         }
+        args.years = n;
+    }
+    if (values["run-every"] !== undefined) {
+        const n = Number(values["run-every"]);
+        if (!Number.isInteger(n) || n < 1 || n > 60) {
+            throw new Error(`--run-every must be a whole number of days from 1 to 60; got "${values["run-every"]}".`);
+        }
+        args.runEvery = n;
+    }
+    if (values.strategy !== undefined) {
+        if (!(STRATEGIES as readonly string[]).includes(values.strategy)) {
+            throw new Error(`--strategy must be one of ${STRATEGIES.join(", ")}; got "${values.strategy}".`);
+        }
+        args.strategy = values.strategy as Strategy;
+    }
+    if (values.scenario !== undefined) {
+        args.scenario = path.resolve(values.scenario);
     }
     return args;
 }
