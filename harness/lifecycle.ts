@@ -40,11 +40,17 @@ export type Props = Record<string, unknown>;
 
 /** The ResourceProvider calls the harness needs; tests/support/providerHost.ts provides them. */
 export interface DynamicProviderCalls {
+    /** Check: returns the checked inputs (with `__provider`) and failures. */
     check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
+    /** Diff: `changes` is true for DIFF_SOME; `replaces` lists the properties forcing replacement. */
     diff(id: string, urn: string, olds: Props, news: Props, oldInputs: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }>;
+    /** Create: the new id and outputs. */
     create(urn: string, news: Props): Promise<{ id: string; outs: Props }>;
+    /** Read (refresh): `id` is "" when the resource is gone. */
     read(id: string, urn: string, props: Props, inputs: Props): Promise<{ id: string; props: Props }>;
+    /** Update: the new outputs. */
     update(id: string, urn: string, olds: Props, news: Props, oldInputs: Props): Promise<{ outs: Props }>;
+    /** Delete. */
     delete(id: string, urn: string, props: Props): Promise<void>;
 }
 

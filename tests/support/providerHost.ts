@@ -19,9 +19,10 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as pulumi from "@pulumi/pulumi";
+import type { DynamicProviderCalls, Props } from "../../harness/lifecycle";
 
 /** A plain property bag, as the host sees it. */
-export type Props = Record<string, unknown>;
+export type { Props };
 
 /** The property holding the serialized provider. */
 export const PROVIDER_KEY = "__provider";
@@ -46,25 +47,13 @@ export interface ProviderCallError extends Error {
 }
 
 /**
- * A running dynamic provider host. Method signatures match harness/lifecycle.ts's
- * `DynamicProviderCalls`, so the lifecycle harness can drive it directly. Every `Props` passed in
+ * A running dynamic provider host: the ResourceProvider calls of harness/lifecycle.ts's
+ * `DynamicProviderCalls`, so the lifecycle harness drives it directly. Every `Props` passed in
  * must carry `__provider` (see {@link withProvider}).
  */
-export interface ProviderHost {
+export interface ProviderHost extends DynamicProviderCalls {
     /** The port the host serves on. */
     readonly port: number;
-    /** Check: returns the checked inputs (with `__provider`) and failures. */
-    check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
-    /** Diff: `changes` is true for DIFF_SOME; `replaces` lists the properties forcing replacement. */
-    diff(id: string, urn: string, olds: Props, news: Props, oldInputs: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }>;
-    /** Create: the new id and outputs (with `__provider`). */
-    create(urn: string, news: Props): Promise<{ id: string; outs: Props }>;
-    /** Read (refresh): `id` is "" when the resource is gone. */
-    read(id: string, urn: string, props: Props, inputs: Props): Promise<{ id: string; props: Props }>;
-    /** Update: the new outputs. */
-    update(id: string, urn: string, olds: Props, news: Props, oldInputs: Props): Promise<{ outs: Props }>;
-    /** Delete. */
-    delete(id: string, urn: string, props: Props): Promise<void>;
     /** Everything the host wrote to stdout so far (its port line, the provider's console.log). */
     stdout(): string;
     /** Everything the host wrote to stderr so far (the provider's console.error, the host's error logs). */
