@@ -2,12 +2,16 @@
 // delivery to the remote web) per add-in, and exports their outputs. Secrets stay secret.
 import * as pulumi from "@pulumi/pulumi";
 import { AddInCredentialSet } from "./components/addInCredentialSet";
-import { parseAddIns } from "./components/programConfig";
+import { adoptedSecretNamesOf, parseAddIns } from "./components/programConfig";
 import { RemoteWebDelivery } from "./components/remoteWebDelivery";
 
 const config = new pulumi.Config();
-const addIns = parseAddIns(config.requireObject<unknown>("addins"));
+// Which add-ins have an adopted secret is checked first, so a missing one fails naming its key, and
+// a malformed value fails with our message (Pulumi's own would quote the secret). The raw value is
+// parsed for its names only; the secrets stay inside the secret Output below.
+const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig("addin-credentials:adoptedClientSecrets"));
 const adoptedSecrets = config.getSecretObject<Record<string, string>>("adoptedClientSecrets");
+const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames);
 const planningTime = config.get("planningTime") || undefined;
 
 const results = addIns.map((addIn) => {
@@ -21,7 +25,7 @@ const results = addIns.map((addIn) => {
         gracePeriodDays: addIn.gracePeriodDays,
         propagationHours: addIn.propagationHours,
         manualRotations: addIn.manualRotations,
-        adoptedClientSecret: addIn.adoptedSecretEndDateTime ? adoptedClientSecret : undefined,
+        adoptedClientSecret: adoptedSecretNames.includes(addIn.name) ? adoptedClientSecret : undefined,
         adoptedSecretEndDateTime: addIn.adoptedSecretEndDateTime,
         cleanup: addIn.cleanup,
         removeKeyIds: addIn.removeKeyIds,

@@ -36,13 +36,13 @@ const NAME = /^[a-z][a-z0-9-]{0,39}$/;
  * Validates `addin-credentials:addins` (already JSON-parsed) and returns it typed. Errors name the
  * config key and the offending entry, and say what is expected; no secret lives in this key.
  */
-export function parseAddIns(raw: unknown): AddInConfig[] {
+export function parseAddIns(raw: unknown, adoptedSecretNames: readonly string[] = []): AddInConfig[] {
     const key = "addin-credentials:addins";
     if (!Array.isArray(raw) || raw.length === 0) {
         throw new Error(`Config ${key} must be a non-empty list of add-ins (see README "Configuration reference"); got ${JSON.stringify(raw)}.`);
     }
     const seen = new Set<string>();
-    return raw.map((entry: unknown, i: number) => {
+    const addIns = raw.map((entry: unknown, i: number) => {
         const where = `${key}[${i}]`;
         if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
             throw new Error(`Config ${where} must be an object with at least name, clientId and firstGenerationStart.`);
@@ -82,6 +82,45 @@ export function parseAddIns(raw: unknown): AddInConfig[] {
         if (e.forceCleanup !== undefined && typeof e.forceCleanup !== "boolean") {
             throw new Error(`Config ${where}.forceCleanup must be true or false; got ${JSON.stringify(e.forceCleanup)}.`);
         }
+        const adopted = adoptedSecretNames.includes(e.name);
+        if (e.adoptedSecretEndDateTime !== undefined && !adopted) {
+            throw new Error(
+                `Config ${where}.adoptedSecretEndDateTime is set but addin-credentials:adoptedClientSecrets has no entry "${e.name}": ` +
+                    `set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.${e.name}' <secret>, or remove adoptedSecretEndDateTime.`,
+            );
+        }
+        if (adopted && e.adoptedSecretEndDateTime === undefined) {
+            throw new Error(
+                `Config addin-credentials:adoptedClientSecrets has an entry "${e.name}" but ${where}.adoptedSecretEndDateTime is missing: ` +
+                    "give the date the adopted secret expires (npm run inventory lists the end dates).",
+            );
+        }
         return e as unknown as AddInConfig;
     });
+    const unknownAdopted = adoptedSecretNames.filter((n) => !seen.has(n));
+    if (unknownAdopted.length > 0) {
+        throw new Error(`Config addin-credentials:adoptedClientSecrets names ${unknownAdopted.map((n) => `"${n}"`).join(", ")}, which no entry of ${key} has.`);
+    }
+    return addIns;
+}
+
+/**
+ * The add-in names in `addin-credentials:adoptedClientSecrets` (its raw config text), checking its
+ * shape; the error never includes the value, which holds secrets.
+ */
+export function adoptedSecretNamesOf(raw: string | undefined): string[] {
+    const key = "addin-credentials:adoptedClientSecrets";
+    if (raw === undefined || raw === "") {
+        return [];
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(raw);
+    } catch {
+        throw new Error(`Config ${key} must be an object of add-in name to secret (set it with pulumi config set --secret --path '${key.split(":")[1]}.<name>' <secret>).`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== "string" || v === "")) {
+        throw new Error(`Config ${key} must be an object of add-in name to a non-empty secret string (set it with pulumi config set --secret --path '${key.split(":")[1]}.<name>' <secret>).`);
+    }
+    return Object.keys(parsed);
 }

@@ -133,6 +133,30 @@ describe("index.ts (the program)", () => {
         });
     }
 
+    it("fails naming the key when an adopted secret's end date has no secret, or the reverse", async () => {
+        const addin = { name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01" };
+        const secrets = (m: Record<string, string>) => ({ "addin-credentials:adoptedClientSecrets": JSON.stringify(m) });
+
+        await assert.rejects(
+            harness.run({ config: { "addin-credentials:addins": JSON.stringify([{ ...addin, adoptedSecretEndDateTime: "2027-01-01" }]) } }),
+            { message: 'Config addin-credentials:addins[0].adoptedSecretEndDateTime is set but addin-credentials:adoptedClientSecrets has no entry "crm": ' +
+                "set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.crm' <secret>, or remove adoptedSecretEndDateTime." },
+        );
+        await assert.rejects(
+            harness.run({ config: { "addin-credentials:addins": JSON.stringify([addin]), ...secrets({ crm: "s3cret-value" }) }, secretKeys: ["addin-credentials:adoptedClientSecrets"] }),
+            { message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedSecretEndDateTime is missing: ' +
+                "give the date the adopted secret expires (npm run inventory lists the end dates)." },
+        );
+        await assert.rejects(
+            harness.run({ config: { "addin-credentials:addins": JSON.stringify([addin]), ...secrets({ hr: "s3cret-value" }) }, secretKeys: ["addin-credentials:adoptedClientSecrets"] }),
+            (e: Error) => e.message === 'Config addin-credentials:adoptedClientSecrets names "hr", which no entry of addin-credentials:addins has.' && !e.message.includes("s3cret"),
+        );
+        await assert.rejects(
+            harness.run({ config: { "addin-credentials:addins": JSON.stringify([addin]), "addin-credentials:adoptedClientSecrets": "s3cret-not-json" } }),
+            (e: Error) => e.message.startsWith("Config addin-credentials:adoptedClientSecrets must be an object of add-in name to secret") && !e.message.includes("s3cret"),
+        );
+    });
+
     it("fails naming the entry and field when a clientId is malformed", async () => {
         const addins = JSON.stringify([{ name: "crm", clientId: "nope", firstGenerationStart: "2026-12-01" }]);
         await assert.rejects(
