@@ -12,7 +12,8 @@ describe("npm run sandbox", function () {
     it("component: no failed hourly check over 4 years, at most six entries, nothing expired left, two rotations", async () => {
         // Runs every 14 days (the add-in is still checked hourly): each run now also refreshes,
         // checks and diffs the inventory through the provider host, and weekly runs took too long.
-        const s = await runSandbox({ years: 4, runEveryDays: 14, strategy: "component" });
+        const lines: string[] = [];
+        const s = await runSandbox({ years: 4, runEveryDays: 14, strategy: "component", onLine: (l) => lines.push(l) });
 
         assert.equal(s.authFailures, 0, JSON.stringify(s.outages));
         // The default scenario seeds three unmanaged entries (the adopted secret, valid until
@@ -27,6 +28,12 @@ describe("npm run sandbox", function () {
         assert.ok(s.rotations >= 2, `rotations ${s.rotations}`);
         assert.equal(s.outages.length, 0);
         assert.ok(s.graphRequests > 0);
+        // The timeline names secrets, never shows them (not even a prefix).
+        const secretLines = lines.filter((l) => /(start|deploy): .*ClientSecret/.test(l));
+        assert.ok(secretLines.length >= 3, lines.join("\n"));
+        for (const l of secretLines) {
+            assert.match(l, /ClientSecret (secret #\d+|\(none\)), SecondaryClientSecret (secret #\d+|\(none\))$/);
+        }
     });
 
     it('component on the seed\'s scenario (cleanup "unmanaged"): service restored within 24 h of the first run, nothing expired left', async () => {

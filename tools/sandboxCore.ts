@@ -289,6 +289,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
         const outages: { from: string; hours: number; reason: string }[] = [];
         let openOutage: { from: string; hours: number; reason: string } | undefined;
         let lastNextAction = "";
+        let lastNextActionAt = Number.POSITIVE_INFINITY;
         let lastWarnings = "";
         let lastCheck: AddInCheck | undefined;
         let lastCheckKey = "";
@@ -296,7 +297,13 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
         let lastProgressMonth = -1;
         const notes: string[] = [];
         const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-        const short = (s: string | null) => (s ? `${s.slice(0, 6)}…` : "(none)");
+        // Secrets are named by order of first appearance, never shown (not even a prefix).
+        const secretLabels = new Map<string, string>();
+        const short = (s: string | null): string => {
+            if (!s) return "(none)";
+            if (!secretLabels.has(s)) secretLabels.set(s, `secret #${secretLabels.size + 1}`);
+            return secretLabels.get(s) as string;
+        };
         const nameOf = (keyId: string): string => {
             const e = [...holder.keyCredentials, ...holder.passwordCredentials].find((x) => x.keyId === keyId);
             return e?.displayName ?? "unmanaged";
@@ -364,7 +371,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
             const removed = [...before].filter((k) => !after.has(k));
             if (changes.length > 0 || deployChanged || added.length > 0 || removed.length > 0) {
                 const day = dayOf(runMs);
-                if (lastNextAction) {
+                if (lastNextAction && lastNextActionAt <= runMs) {
                     say(`${day}  why: ${lastNextAction}`);
                 }
                 for (const s of changes) {
@@ -392,6 +399,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
                 lastWarnings = warningText;
             }
             lastNextAction = out.nextAction;
+            lastNextActionAt = Date.parse(out.nextActionDate);
             app.clientSecret = newPrimary;
             app.secondaryClientSecret = newSecondary;
 
