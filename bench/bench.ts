@@ -23,7 +23,7 @@ import {
     credentialGenerationProvider,
 } from "../components/credentialGeneration";
 import { Emulator, startEmulator } from "../emulator";
-import { dynamicUrn, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../tests/support/providerHost";
+import { dynamicUrn, emulatorEnv, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../tests/support/providerHost";
 
 type Kind = "servicePrincipal" | "application";
 type Source = "random-bytes" | "entra-password";
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     };
     const emu = await startEmulator({ port: 0 });
     const providerText = await serializeProvider(credentialGenerationProvider);
-    const env = { ADDIN_CREDENTIALS_GRAPH_URL: emu.url, ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token };
+    const env = emulatorEnv(emu);
     try {
         // ---- 1 + 2: requests and wall time per operation -------------------------------------------
         // Base 0: the pauses between confirming reads are zero, so wall time is the requests'

@@ -8,7 +8,7 @@ import {
     credentialGenerationProvider,
 } from "../components/credentialGeneration";
 import { Emulator, startEmulator } from "../emulator";
-import { dynamicUrn, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "./support/providerHost";
+import { dynamicUrn, emulatorEnv, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "./support/providerHost";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -31,13 +31,11 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
         emu = await startEmulator({ port: 0 });
         providerText = await serializeProvider(credentialGenerationProvider);
         host = await startProviderHost({
-            env: {
-                ADDIN_CREDENTIALS_GRAPH_URL: emu.url,
-                ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token,
+            env: emulatorEnv(emu, {
                 ADDIN_CREDENTIALS_RETRY_BASE_MS: "5",
                 ADDIN_CREDENTIALS_MAX_ATTEMPTS: "4",
                 ADDIN_CREDENTIALS_TIMEOUT_MS: "500",
-            },
+            }),
         });
     });
 

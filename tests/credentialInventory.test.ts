@@ -9,7 +9,7 @@ import type { InventoryReport } from "../components/addInCredentialSet";
 import { Emulator, startEmulator } from "../emulator";
 import { DirectoryObject } from "../emulator/model";
 import { LifecycleHarness, PROGRAM_PATH, RunResult } from "../harness/lifecycle";
-import { ProviderHost, serializeProvider, startProviderHost } from "./support/providerHost";
+import { emulatorEnv, ProviderHost, serializeProvider, startProviderHost } from "./support/providerHost";
 
 const HOUR = 3_600_000;
 const T0 = new Date("2026-11-26T06:00:00Z");
@@ -32,12 +32,7 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
     before(async () => {
         emu = await startEmulator({ port: 0 });
         host = await startProviderHost({
-            env: {
-                ADDIN_CREDENTIALS_GRAPH_URL: emu.url,
-                ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token,
-                ADDIN_CREDENTIALS_RETRY_BASE_MS: "5",
-                ADDIN_CREDENTIALS_MAX_ATTEMPTS: "4",
-            },
+            env: emulatorEnv(emu, { ADDIN_CREDENTIALS_RETRY_BASE_MS: "5", ADDIN_CREDENTIALS_MAX_ATTEMPTS: "4" }),
         });
     });
 

@@ -23,7 +23,7 @@ import {
 } from "../components/credentialGeneration";
 import { Emulator, RequestMatch, startEmulator } from "../emulator";
 import { LeakScan } from "./support/leakScan";
-import { dynamicUrn, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "./support/providerHost";
+import { dynamicUrn, emulatorEnv, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "./support/providerHost";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -166,7 +166,7 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
     }
 
     async function newHost(): Promise<ProviderHost> {
-        const h = await startProviderHost({ env: { ...HOST_ENV, ADDIN_CREDENTIALS_GRAPH_URL: emu.url, ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token } });
+        const h = await startProviderHost({ env: emulatorEnv(emu, HOST_ENV) });
         hosts.push(h);
         return h;
     }

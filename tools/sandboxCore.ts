@@ -56,7 +56,7 @@ import * as path from "node:path";
 import { AddInCheck, Emulator, startEmulator } from "../emulator";
 import { DirectoryObject } from "../emulator/model";
 import { LifecycleHarness, PROGRAM_PATH, RunResult, Step } from "../harness/lifecycle";
-import { startProviderHost } from "../tests/support/providerHost";
+import { emulatorEnv, startProviderHost } from "../tests/support/providerHost";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -207,11 +207,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxS
 
     const emu = await startEmulator({ port: 0, logErrors: false, propagationDelayMs: (scenario.faults?.propagationHours ?? 24) * HOUR_MS });
     emu.clock.freeze(new Date(startMs));
-    const env = {
-        ADDIN_CREDENTIALS_GRAPH_URL: emu.url,
-        ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token,
-        ADDIN_CREDENTIALS_RETRY_BASE_MS: "1",
-    };
+    const env = emulatorEnv(emu, { ADDIN_CREDENTIALS_RETRY_BASE_MS: "1" });
     const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
     const host = await startProviderHost({ env });

@@ -62,6 +62,14 @@ export interface ProviderHost extends DynamicProviderCalls {
     stop(): Promise<void>;
 }
 
+/**
+ * The environment that points the project's Graph client at an emulator (the variables of
+ * docs/ARCHITECTURE.md), plus `extra` client settings (retry base, attempts, timeout).
+ */
+export function emulatorEnv(emu: { readonly url: string; readonly token: string }, extra: Record<string, string> = {}): Record<string, string> {
+    return { ADDIN_CREDENTIALS_GRAPH_URL: emu.url, ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token, ...extra };
+}
+
 /** Returns `props` with `__provider` set to the serialized provider text. */
 export function withProvider(providerText: string, props: Props): Props {
     return { ...props, [PROVIDER_KEY]: providerText };
