@@ -1,40 +1,66 @@
 /**
- * Runs a dynamic provider the way `pulumi up` does: in Pulumi's own dynamic provider host
- * (`@pulumi/pulumi/cmd/dynamic-provider`, a child process) over its ResourceProvider gRPC
- * interface, with the serialized provider text as the `__provider` property of every request.
+ * Pulumi's own dynamic provider host (`@pulumi/pulumi/cmd/dynamic-provider`), run as the engine
+ * runs it: a child process started with `node <host> <engine address>`, which prints the port of
+ * its ResourceProvider gRPC service. The engine address is never dialled by the calls used here,
+ * so any `host:port` does. The working directory is the project directory, as the engine sets it:
+ * the host loads each serialized provider with require-from-string, whose `require("<package>")`
+ * calls resolve from there.
  *
- * The host is started like the engine starts it: `node <host> <engine address>`; it prints the
- * port it serves on. The engine address is never dialled by the calls used here, so any
- * `host:port` does. The host is started with cwd = the repository root because it loads the
- * provider with require-from-string, which resolves the provider's `require("<package>")` calls
- * from the working directory (as the engine does, from the project directory).
+ * Values cross the wire as google-protobuf Structs. Secrets are passed unwrapped and unknowns as
+ * the SDK's sentinel string, as the engine does for this host (it declares acceptSecrets=false).
  *
- * Values cross the wire as google-protobuf Structs: plain JSON objects in, plain objects out.
- * Secrets are passed unwrapped, as the engine does for this host (it declares acceptSecrets=false).
+ * Recycling (see docs/ENGINE.md "Provider processes"): the engine starts a fresh provider process
+ * for every preview and every update. Starting one costs about 0.25 s of CPU here, too much for
+ * three runs a simulated day over years, so a host started with `recyclable: true` can be
+ * `recycle()`d instead: a preload (engine/recyclingPreload.cjs) drops every module and every
+ * global the provider code loaded or set since the host started, so the next run's provider code
+ * starts from nothing, as in a new process.
  */
 import { ChildProcess, spawn } from "node:child_process";
+import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as pulumi from "@pulumi/pulumi";
-import type { DynamicProviderCalls, Props } from "../../harness/lifecycle";
+import { PROVIDER_KEY, Props } from "./wire";
 
-/** A plain property bag, as the host sees it. */
-export type { Props };
+/** The ResourceProvider calls the engine makes of a dynamic provider host. */
+export interface DynamicProviderCalls {
+    /** Check: the checked inputs (with `__provider`) and failures. */
+    check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
+    /** Diff: `changes` is the DiffResponse's DiffChanges; `replaces` the properties forcing replacement. */
+    diff(id: string, urn: string, olds: Props, news: Props, oldInputs: Props): Promise<DiffAnswer>;
+    /** Create: the new id and outputs. */
+    create(urn: string, news: Props): Promise<{ id: string; outs: Props }>;
+    /** Read (refresh): `id` is "" when the resource is gone; `inputs` when the provider returned new ones. */
+    read(id: string, urn: string, props: Props, inputs: Props): Promise<{ id: string; props: Props; inputs?: Props }>;
+    /** Update: the new outputs. */
+    update(id: string, urn: string, olds: Props, news: Props, oldInputs: Props): Promise<{ outs: Props }>;
+    /** Delete. */
+    delete(id: string, urn: string, props: Props): Promise<void>;
+}
 
-/** The property holding the serialized provider. */
-export const PROVIDER_KEY = "__provider";
+/** What a Diff answered (pulumirpc.DiffResponse, as the dynamic host fills it). */
+export interface DiffAnswer {
+    /** DIFF_SOME, DIFF_NONE, or DIFF_UNKNOWN when the provider's diff gave no `changes` boolean. */
+    readonly changes: "some" | "none" | "unknown";
+    readonly replaces: string[];
+    readonly deleteBeforeReplace: boolean;
+}
 
 /** Options of {@link startProviderHost}. */
 export interface ProviderHostOptions {
     /** Extra environment of the host process (merged over this process's environment). @default {} */
     readonly env?: Record<string, string | undefined>;
-    /** Working directory of the host (module resolution of the provider's requires). @default the repository root */
+    /** Working directory of the host: the project directory. @default the repository root */
     readonly cwd?: string;
     /** Deadline of each gRPC call, in milliseconds. @default 60000 */
     readonly callTimeoutMs?: number;
+    /** Load engine/recyclingPreload.cjs so that {@link ProviderHost.recycle} works. @default false */
+    readonly recyclable?: boolean;
 }
 
 /** Failure of a gRPC call: the host's message (what the engine would print) and the gRPC status. */
@@ -46,36 +72,41 @@ export interface ProviderCallError extends Error {
     readonly code: number;
 }
 
-/**
- * A running dynamic provider host: the ResourceProvider calls of harness/lifecycle.ts's
- * `DynamicProviderCalls`, so the lifecycle harness drives it directly. Every `Props` passed in
- * must carry `__provider` (see {@link withProvider}).
- */
+/** The `name` of every {@link ProviderCallError}. */
+export const ProviderCallErrorName = "ProviderCallError";
+
+/** A running dynamic provider host. Every `Props` passed in must carry `__provider`. */
 export interface ProviderHost extends DynamicProviderCalls {
     /** The port the host serves on. */
     readonly port: number;
+    /** The host's process id. */
+    readonly pid: number;
     /** Everything the host wrote to stdout so far (its port line, the provider's console.log). */
     stdout(): string;
     /** Everything the host wrote to stderr so far (the provider's console.error, the host's error logs). */
     stderr(): string;
+    /**
+     * Forgets every module and global the provider code loaded or set (recyclable hosts only),
+     * so that the next call starts like the first call of a new process. Resolves with the number
+     * of modules dropped.
+     */
+    recycle(): Promise<number>;
     /** Closes the channel and kills the host process. */
     stop(): Promise<void>;
 }
 
-/**
- * The environment that points the project's Graph client at an emulator (the variables of
- * docs/ARCHITECTURE.md), plus `extra` client settings (retry base, attempts, timeout).
- */
-export function emulatorEnv(emu: { readonly url: string; readonly token: string }, extra: Record<string, string> = {}): Record<string, string> {
-    return { ADDIN_CREDENTIALS_GRAPH_URL: emu.url, ADDIN_CREDENTIALS_GRAPH_TOKEN: emu.token, ...extra };
-}
+/** Directory of Node's on-disk compile cache for host processes (same code, faster start). */
+const COMPILE_CACHE_DIR = path.join(os.tmpdir(), "addin-credentials-node-compile-cache");
+
+/** The repository root: the project directory of this repository's program. */
+const REPOSITORY_ROOT = path.resolve(__dirname, "..");
 
 /** Returns `props` with `__provider` set to the serialized provider text. */
 export function withProvider(providerText: string, props: Props): Props {
     return { ...props, [PROVIDER_KEY]: providerText };
 }
 
-/** A URN for a dynamic resource of the given type token, for requests that need one. */
+/** The engine's URN of a dynamic resource of the given type token at the top of a stack. */
 export function dynamicUrn(name: string, module: string, type: string, stack = "test", project = "addin-credentials"): string {
     return `urn:pulumi:${stack}::${project}::pulumi-nodejs:dynamic/${module}:${type}::${name}`;
 }
@@ -93,16 +124,17 @@ export async function serializeProvider(provider: object): Promise<string> {
 /** Starts Pulumi's dynamic provider host as a child process and connects a gRPC client to it. */
 export async function startProviderHost(options: ProviderHostOptions = {}): Promise<ProviderHost> {
     const hostScript = require.resolve("@pulumi/pulumi/cmd/dynamic-provider/index.js");
-    const cwd = options.cwd ?? path.resolve(__dirname, "..", "..");
-    const child = spawn(process.execPath, [hostScript, "127.0.0.1:1"], {
-        cwd,
-        env: { ...process.env, ...options.env },
-        stdio: ["ignore", "pipe", "pipe"],
+    const recyclable = options.recyclable ?? false;
+    const nodeArgs = recyclable ? ["--require", path.join(__dirname, "recyclingPreload.cjs")] : [];
+    const child = spawn(process.execPath, [...nodeArgs, hostScript, "127.0.0.1:1"], {
+        cwd: options.cwd ?? REPOSITORY_ROOT,
+        env: { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...process.env, ...options.env },
+        stdio: recyclable ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
     });
     let out = "";
     let err = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
+    child.stdout?.setEncoding("utf8").on("data", (s: string) => (out += s));
+    child.stderr?.setEncoding("utf8").on("data", (s: string) => (err += s));
 
     const port = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`dynamic provider host printed no port within 20 s; stderr: ${err}`)), 20_000);
@@ -110,17 +142,20 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
             const m = /^(\d+)\s*$/m.exec(out);
             if (m) {
                 clearTimeout(timer);
-                child.stdout.off("data", onData);
+                child.stdout?.off("data", onData);
+                child.off("exit", onExit);
                 resolve(Number(m[1]));
             }
         };
-        child.stdout.on("data", onData);
-        child.once("exit", (code) => {
+        const onExit = (code: number | null): void => {
             clearTimeout(timer);
             reject(new Error(`dynamic provider host exited with ${code} before printing its port; stderr: ${err}`));
-        });
+        };
+        child.stdout?.on("data", onData);
+        child.once("exit", onExit);
     });
 
+    const control = recyclable ? controlChannel(child.stdio[3] as net.Socket) : undefined;
     const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const timeoutMs = options.callTimeoutMs ?? 60_000;
 
@@ -133,13 +168,7 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
         return new Promise<Res>((resolve, reject) => {
             fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, r) => {
                 if (e) {
-                    reject(
-                        Object.assign(new Error(e.details || e.message), {
-                            name: "ProviderCallError" as const,
-                            method,
-                            code: e.code,
-                        }),
-                    );
+                    reject(Object.assign(new Error(e.details || e.message), { name: ProviderCallErrorName, method, code: e.code }));
                 } else {
                     resolve(r);
                 }
@@ -153,9 +182,12 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
     configure.setAcceptsecrets(false);
     configure.setAcceptresources(false);
     await call("Configure", client.configure, configure);
+    // Everything loaded so far is the host's own; the preload forgets only what comes after.
+    await control?.send("mark");
 
     return {
         port,
+        pid: child.pid ?? -1,
         async check(urn, olds, news) {
             const req = new provproto.CheckRequest();
             req.setUrn(urn);
@@ -175,8 +207,9 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
             req.setNews(toStruct(news));
             req.setOldInputs(toStruct(oldInputs));
             const res = await call("Diff", client.diff, req);
+            const changes = res.getChanges();
             return {
-                changes: res.getChanges() === provproto.DiffResponse.DiffChanges.DIFF_SOME,
+                changes: changes === provproto.DiffResponse.DiffChanges.DIFF_SOME ? "some" : changes === provproto.DiffResponse.DiffChanges.DIFF_NONE ? "none" : "unknown",
                 replaces: res.getReplacesList(),
                 deleteBeforeReplace: res.getDeletebeforereplace(),
             };
@@ -195,7 +228,8 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
             req.setProperties(toStruct(props));
             req.setInputs(toStruct(inputs));
             const res = await call("Read", client.read, req);
-            return { id: res.getId(), props: fromStruct(res.getProperties()) };
+            const newInputs = res.getInputs();
+            return { id: res.getId(), props: fromStruct(res.getProperties()), ...(newInputs ? { inputs: fromStruct(newInputs) } : {}) };
         },
         async update(id, urn, olds, news, oldInputs) {
             const req = new provproto.UpdateRequest();
@@ -216,9 +250,38 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
         },
         stdout: () => out,
         stderr: () => err,
+        async recycle() {
+            if (control === undefined) {
+                throw new Error("this provider host was not started with recyclable: true");
+            }
+            return Number(await control.send("reset"));
+        },
         async stop() {
             client.close();
             await stopChild(child);
+        },
+    };
+}
+
+/** One line out, one line back, over the preload's control pipe (fd 3 of the host). */
+function controlChannel(socket: net.Socket): { send(command: string): Promise<string> } {
+    socket.setEncoding("utf8");
+    let buffered = "";
+    const waiting: ((line: string) => void)[] = [];
+    socket.on("data", (chunk: string) => {
+        buffered += chunk;
+        for (let i = buffered.indexOf("\n"); i >= 0; i = buffered.indexOf("\n")) {
+            const line = buffered.slice(0, i);
+            buffered = buffered.slice(i + 1);
+            waiting.shift()?.(line);
+        }
+    });
+    return {
+        send(command) {
+            return new Promise((resolve) => {
+                waiting.push(resolve);
+                socket.write(`${command}\n`);
+            });
         },
     };
 }
