@@ -1,9 +1,9 @@
 // The Pulumi program: reads stack config only, builds one AddInCredentialSet (and its optional
 // delivery to the remote web) per add-in, and exports their outputs. Secrets stay secret.
 import * as pulumi from "@pulumi/pulumi";
-import { AddInCredentialSet } from "./components/addInCredentialSet";
-import { adoptedSecretNamesOf, parseAddIns } from "./components/programConfig";
-import { RemoteWebDelivery } from "./components/remoteWebDelivery";
+import { AddInCredentialSet } from "addin-credentials";
+import { adoptedSecretNamesOf, parseAddIns } from "./program/config";
+import { RemoteWebDelivery } from "addin-credentials";
 
 const config = new pulumi.Config();
 // Which add-ins have an adopted secret is checked first, so a missing one fails naming its key, and

@@ -1,3 +1,10 @@
-// Public exports of the components.
+// The package's public API (`import ... from "addin-credentials"`): the component and its parts.
+export * from "./addInCredentialSet";
 export * from "./remoteWebDelivery";
 export * from "./credentialGeneration";
+export * from "./credentialInventory";
+export { CLEANUP_MODES, MANAGED_DISPLAY_NAME_PREFIX } from "./classify";
+export type { Classification, CleanupMode, CredentialKind, InventoryEntry } from "./classify";
+export { DEFAULTS as PLANNER_DEFAULTS, MAX_LIFETIME_DAYS, MIN_LIFETIME_DAYS, planRotation } from "./planner";
+export type { GenerationPlan, RotationPlan, RotationPlanInput } from "./planner";
+export { isGuid } from "./graph/target";

@@ -1,7 +1,5 @@
-import type { RemoteWebAppServiceArgs, RemoteWebKeyVaultArgs } from "./remoteWebDelivery";
-import type { ManualRotation, ValueSource } from "./addInCredentialSet";
-import { CLEANUP_MODES, CleanupMode } from "./classify";
-import { isGuid } from "./graph/target";
+import type { ManualRotation, RemoteWebAppServiceArgs, RemoteWebKeyVaultArgs, ValueSource } from "addin-credentials";
+import { CLEANUP_MODES, CleanupMode, isGuid } from "addin-credentials";
 
 /** One add-in as the stack config (`addin-credentials:addins`) describes it. */
 export interface AddInConfig {

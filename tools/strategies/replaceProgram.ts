@@ -9,8 +9,8 @@
 // Reads the same config keys as index.ts (addins, planningTime); ignores adoption.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CredentialGeneration } from "../../components/credentialGeneration";
-import { parseAddIns } from "../../components/programConfig";
+import { CredentialGeneration } from "addin-credentials";
+import { parseAddIns } from "../../program/config";
 
 const DAY_MS = 86_400_000;
 const config = new pulumi.Config();

@@ -1,0 +1,30 @@
+// The provider text Pulumi stores with every dynamic resource of this package: a few lines that
+// load the implementation from the installed package (components/dynamicProviders.ts) at each call,
+// instead of Pulumi's closure serializer capturing a copy of it. So the state stays small (the
+// text is stored in each resource's inputs and outputs), and the code that refreshes and finally
+// deletes a generation years after its creation is the code installed then, with its fixes, not
+// the copy of the day it was created.
+//
+// The functions below capture nothing but the type name: `require` is never serialized, and the
+// module path is a literal. Changing this file changes the text of every new resource's
+// provider, which the engine then sees as a difference of `__provider`: keep it as it is.
+import type * as pulumi from "@pulumi/pulumi";
+import type { DynamicResourceType } from "./dynamicProviders";
+
+/** The module the provider text loads; the package's `exports` map must keep serving it. */
+export const DYNAMIC_PROVIDERS_MODULE = "addin-credentials/dynamic-providers";
+
+/** A provider that delegates every call to the installed package's implementation of `type`. */
+export function providerShim(type: DynamicResourceType): pulumi.dynamic.ResourceProvider {
+    const load = (): Required<pulumi.dynamic.ResourceProvider> =>
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require("addin-credentials/dynamic-providers") as { providers: Record<string, Required<pulumi.dynamic.ResourceProvider>> }).providers[type];
+    return {
+        check: (olds, news) => load().check(olds, news),
+        diff: (id, olds, news) => load().diff(id, olds, news),
+        create: (inputs) => load().create(inputs),
+        read: (id, props) => load().read(id, props),
+        update: (id, olds, news) => load().update(id, olds, news),
+        delete: (id, props) => load().delete(id, props),
+    };
+}
