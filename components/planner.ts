@@ -147,6 +147,14 @@ export interface GenerationPlan {
     readonly origin: GenerationOrigin;
 }
 
+/** A generation the plan no longer declares: its entries are removed from the object. */
+export interface RetiredGeneration extends GenerationPlan {
+    /** Why it is no longer declared, in one sentence with dates. */
+    readonly reason: string;
+    /** True when it was retired before its expiry + grace (revoked or displaced by a manual rotation): it may still be valid. */
+    readonly early: boolean;
+}
+
 /** Where a delivered secret comes from. */
 export type SecretSource = "current-generation" | "previous-generation" | "adopted" | "none";
 
@@ -178,6 +186,12 @@ export interface RotationPlan {
     readonly previous: GenerationPlan | undefined;
     /** Contents of slot 0 and slot 1. */
     readonly slots: readonly [GenerationPlan | undefined, GenerationPlan | undefined];
+    /**
+     * Every earlier generation the plan no longer declares, oldest first: expired longer ago
+     * than the grace period, or revoked by a manual rotation. Whatever of them is still on the
+     * object is removed (by the set's inventory, after the declared generations exist).
+     */
+    readonly retired: readonly RetiredGeneration[];
     /**
      * What to deliver as ClientSecret. Normally the current generation; the previous one while an
      * adopted secret is still valid alongside both (ACS signs with the adopted one, then with the
@@ -262,6 +276,7 @@ export function planRotation(input: RotationPlanInput, now: Date): RotationPlan 
         current,
         previous,
         slots,
+        retired: retiredGenerations(timeline, currentGen, previousGen, config, nowMs),
         primarySource: delivery.primary,
         secondarySource: delivery.secondary,
         daysLeft: currentGen !== undefined ? Math.floor((currentGen.endMs - nowMs) / DAY_MS) : undefined,
@@ -496,6 +511,34 @@ function declaredPrevious(timeline: readonly Generation[], current: Generation, 
     // Removed at expiry + grace even if its slot is not reused yet (odd lifetime + grace, or a
     // schedule stretched by a manual rotation): never declare anything expired past its grace.
     return nowMs < previous.endMs + config.graceMs ? previous : undefined;
+}
+
+/** The due generations before the declared ones, with why each is no longer declared. */
+function retiredGenerations(
+    timeline: readonly Generation[], current: Generation | undefined, previous: Generation | undefined, config: Config, nowMs: number,
+): RetiredGeneration[] {
+    if (current === undefined) return [];
+    return timeline.filter((g) => g.index < current.index && g !== previous).map((g) => {
+        const successor = timeline[g.index + 1];
+        const plan = toPlan(g, config);
+        if (successor.revokesPrevious) {
+            return { ...plan, early: true, reason: `generation ${g.index} was revoked by manualRotations[${successor.manualIndex}] at ${iso(successor.startMs)}` };
+        }
+        if (nowMs < g.endMs + config.graceMs) {
+            const displacer = timeline[g.index + 2];
+            return {
+                ...plan,
+                early: true,
+                reason: `generation ${g.index} was displaced from slot ${slotName(g.index)} by generation ${displacer.index} ` +
+                    `(${displacer.origin === "manual" ? `manualRotations[${displacer.manualIndex}]` : "the schedule"}, ${iso(displacer.startMs)}) before its expiry + grace (${iso(g.endMs + config.graceMs)})`,
+            };
+        }
+        return {
+            ...plan,
+            early: false,
+            reason: `generation ${g.index} expired ${iso(g.endMs)} and its grace period of ${config.gracePeriodDays} day(s) ended ${iso(g.endMs + config.graceMs)}`,
+        };
+    });
 }
 
 /**

@@ -49,6 +49,7 @@ describe("planRotation", () => {
                 current: g0,
                 previous: undefined,
                 slots: [g0, undefined],
+                retired: [],
                 primarySource: "current-generation",
                 secondarySource: "none",
                 daysLeft: 1095,
@@ -87,6 +88,7 @@ describe("planRotation", () => {
                 current: undefined,
                 previous: undefined,
                 slots: [undefined, undefined],
+                retired: [],
                 primarySource: "none",
                 secondarySource: "none",
                 daysLeft: undefined,
@@ -129,6 +131,7 @@ describe("planRotation", () => {
                 current: g1,
                 previous: g0,
                 slots: [g0, g1],
+                retired: [],
                 primarySource: "current-generation",
                 secondarySource: "previous-generation",
                 daysLeft: 1095,
@@ -429,6 +432,46 @@ describe("planRotation", () => {
             const e = planError(() => plan(input, E));
             assert.equal(e.input, "manualRotations[0].revokePrevious");
             assert.equal(e.message, "manualRotations[0].revokePrevious must be true or false; got undefined. Say whether the previous generation is revoked at once.");
+        });
+    });
+
+    describe("retired generations", () => {
+        it("retires a generation once it is expired past its grace period, saying when", () => {
+            // Generation 0 ends T0 + 1095 d; its grace ends 7 days later, before generation 2 starts (T0 + 1102 d).
+            const p = plan(BASE, T0 + 2 * INTERVAL);
+
+            assert.deepEqual(p.retired, [{
+                ...gen(0, T0, "first"),
+                early: false,
+                reason: `generation 0 expired ${iso(T0 + LIFETIME)} and its grace period of 7 day(s) ended ${iso(T0 + LIFETIME + GRACE)}`,
+            }]);
+            assert.deepEqual([p.previous?.index, p.current?.index], [1, 2]);
+        });
+
+        it("retires nothing while the previous generation is within its grace period", () => {
+            assert.deepEqual(plan(BASE, T0 + INTERVAL).retired, []);
+        });
+
+        it("retires the previous generation at once when a manual rotation revokes it, marked early", () => {
+            const at = T0 + 100 * DAY_MS;
+            const input = { ...BASE, manualRotations: [{ at: iso(at), revokePrevious: true }] };
+
+            const p = plan(input, at + HOUR_MS);
+
+            assert.deepEqual(p.retired, [{ ...gen(0, T0, "first"), early: true, reason: `generation 0 was revoked by manualRotations[0] at ${iso(at)}` }]);
+            assert.equal(p.previous, undefined);
+        });
+
+        it("retires a generation displaced from its slot before its expiry + grace by a manual rotation, marked early", () => {
+            const m0 = T0 + 100 * DAY_MS;
+            const m1 = T0 + 200 * DAY_MS;
+            const input = { ...BASE, manualRotations: [{ at: iso(m0), revokePrevious: false }, { at: iso(m1), revokePrevious: false }] };
+
+            const p = plan(input, m1 + HOUR_MS);
+
+            assert.deepEqual(p.retired.map((g) => [g.index, g.early, g.reason]), [
+                [0, true, `generation 0 was displaced from slot a by generation 2 (manualRotations[1], ${iso(m1)}) before its expiry + grace (${iso(T0 + LIFETIME + GRACE)})`],
+            ]);
         });
     });
 
