@@ -18,11 +18,13 @@ export type CredentialKind = "key" | "password";
  * - `managed`: carries the display name of a generation the component declares now;
  * - `managed-duplicate`: carries such a name but is not one of that generation's own entries: left
  *   by a create attempt that Graph applied late (its response was lost), so nobody holds its value;
- * - `managed-orphan`: carries this set's prefix but no declared generation's name (left by an
- *   interrupted or superseded run);
+ * - `managed-retired`: carries the name of a generation of this set that the plan retired (expired
+ *   past its grace period, or revoked or displaced by a manual rotation); it is removed;
+ * - `managed-orphan`: carries this set's prefix but no declared or retired generation's name (left
+ *   by an interrupted run, or by a plan that changed, e.g. a new firstGenerationStart);
  * - `unmanaged-valid` / `unmanaged-expired`: anything else, by whether its end has passed.
  */
-export type Classification = "managed" | "managed-duplicate" | "managed-orphan" | "unmanaged-valid" | "unmanaged-expired";
+export type Classification = "managed" | "managed-duplicate" | "managed-retired" | "managed-orphan" | "unmanaged-valid" | "unmanaged-expired";
 
 /** One classified entry. Holds no secret (no key value, no password hint). */
 export interface InventoryEntry {
@@ -41,6 +43,8 @@ export interface InventoryEntry {
     /** ISO 8601, as Graph returned it ("" when absent). */
     readonly endDateTime: string;
     readonly classification: Classification;
+    /** For `managed-retired`: why the plan retired its generation. */
+    readonly retiredBecause?: string;
     /** The generation index parsed from a managed display name (`…/gen-<n>/…`). */
     readonly generation?: number;
     /** True for an unmanaged entry of the adopted secret (the secret the app uses today). */
@@ -63,6 +67,11 @@ export interface ClassifyContext {
      * @default - not known: every entry with a declared name is `managed`
      */
     readonly declaredKeyIds?: readonly string[];
+    /**
+     * Display names of this set's generations that the plan retired, each with why (the
+     * planner's `retired`). @default - none
+     */
+    readonly retiredGenerations?: readonly { readonly displayName: string; readonly reason: string }[];
     /** Days an expired generation is kept after its end. */
     readonly gracePeriodDays: number;
     /**
@@ -104,6 +113,8 @@ export interface CleanupPlan {
     readonly remove: PlannedRemoval[];
     /** Non-empty: remove nothing at all and report these. */
     readonly refusals: string[];
+    /** Things to tell the operator that change nothing (a listed keyId already absent). */
+    readonly notes: string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -146,10 +157,13 @@ export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyConte
         })),
     ];
 
+    const retired = new Map((ctx.retiredGenerations ?? []).map((g) => [g.displayName, g.reason]));
     const classified: InventoryEntry[] = base.map((e) => {
         let classification: Classification;
         if (e.displayName !== "" && declared.has(e.displayName)) {
             classification = ownKeyIds === undefined || ownKeyIds.has(e.keyId) ? "managed" : "managed-duplicate";
+        } else if (e.displayName !== "" && retired.has(e.displayName)) {
+            classification = "managed-retired";
         } else if (ownPrefix !== undefined && e.displayName.startsWith(ownPrefix)) {
             classification = "managed-orphan";
         } else {
@@ -157,14 +171,16 @@ export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyConte
         }
         const generation = generationOf(e.displayName);
         const adopted = classification.startsWith("unmanaged") && adoptedDay !== undefined && utcDay(e.endDateTime) === adoptedDay;
-        return { ...e, classification, ...(generation === undefined ? {} : { generation }), adopted };
+        const retiredBecause = classification === "managed-retired" ? retired.get(e.displayName) : undefined;
+        return { ...e, classification, ...(generation === undefined ? {} : { generation }), ...(retiredBecause === undefined ? {} : { retiredBecause }), adopted };
     });
 
     // Sign keys the app holds: declared generations and the adopted secret, still valid.
     const delivered = classified.filter((e) => isValidSignKey(e, now) && (e.classification === "managed" || e.adopted));
     const newestDeliveredStart = Math.max(...delivered.map((d) => time(d.startDateTime)));
     const withRisk = classified.map((e): InventoryEntry => {
-        if (!isValidSignKey(e, now) || e.adopted || e.classification === "managed" || delivered.length === 0) {
+        // Retired generations are removed by this run: they are no risk to report.
+        if (!isValidSignKey(e, now) || e.adopted || e.classification === "managed" || e.classification === "managed-retired" || delivered.length === 0) {
             return e;
         }
         const start = time(e.startDateTime);
@@ -198,8 +214,8 @@ export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyConte
  * - `unmanaged`: those, plus unmanaged and orphaned entries that are still valid. Refused, unless
  *   `force`, when the object holds no valid managed generation or when the adopted secret (the
  *   app's current secret) is among them;
- * - `removeKeyIds`: exactly those as well; an unknown keyId, or one of a declared generation, is
- *   refused.
+ * - `removeKeyIds`: exactly those as well; one of a declared generation is refused, one that is
+ *   not on the object is noted (nothing to do).
  * Entries of another set (another `addin-credentials/<name>/` prefix) are removed only when listed.
  */
 export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupPolicy): CleanupPlan {
@@ -207,6 +223,7 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
     const graceMs = policy.gracePeriodDays * DAY_MS;
     const remove: PlannedRemoval[] = [];
     const refusals: string[] = [];
+    const notes: string[] = [];
     const planned = new Set<string>();
     const add = (entry: InventoryEntry, reason: string): void => {
         if (!planned.has(entry.keyId)) {
@@ -216,6 +233,12 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
     };
     const otherSet = (e: InventoryEntry): boolean => e.classification.startsWith("unmanaged") && e.displayName.startsWith(`${MANAGED_DISPLAY_NAME_PREFIX}/`);
 
+    // The plan's own rotation: retired generations go whatever the cleanup policy.
+    for (const e of entries) {
+        if (e.classification === "managed-retired") {
+            add(e, `retired: ${e.retiredBecause ?? "no longer declared"}`);
+        }
+    }
     if (policy.cleanup !== "none") {
         for (const e of entries) {
             if (e.classification === "managed-duplicate") {
@@ -244,8 +267,10 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
     for (const keyId of policy.removeKeyIds) {
         const e = entries.find((x) => x.keyId.toLowerCase() === keyId.toLowerCase());
         if (e === undefined) {
+            // Absent is what removeKeyIds asks for: an earlier run removed it, or the keyId is
+            // mistyped, which only the operator can tell (a preview cannot see the earlier run).
             if (!alreadyRemoved.has(keyId)) {
-                refusals.push(`removeKeyIds: keyId ${keyId} is neither a key nor a password on this object; check the keyId (npm run inventory lists them) or remove it from removeKeyIds.`);
+                notes.push(`removeKeyIds: keyId ${keyId} is neither a key nor a password on this object: removed earlier, or mistyped (npm run inventory lists the keyIds).`);
             }
         } else if (e.classification === "managed") {
             refusals.push(
@@ -277,7 +302,7 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
             );
         }
     }
-    return { remove, refusals };
+    return { remove, refusals, notes };
 }
 
 /** "key 1234… (Symmetric/Sign), password 5678…" listing of planned removals, for messages. */

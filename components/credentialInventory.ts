@@ -24,6 +24,8 @@ import { CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, Inventory
 import { createGraphClient, GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
 import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, requireConfirmed, withObjectLock, writeKeyCredentials } from "./graph/credentials";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
+import { providerShim } from "./providerShim";
+import { isUnknown } from "./unknown";
 
 /** The resource's type token parts; never rename them (URN stability). */
 export const CREDENTIAL_INVENTORY_MODULE = "addin-credentials";
@@ -38,8 +40,14 @@ export interface CredentialInventoryArgs {
     readonly setName: pulumi.Input<string>;
     /** Display names of the generations the set declares now (their entries are `managed`). */
     readonly declaredDisplayNames: pulumi.Input<pulumi.Input<string>[]>;
-    /** keyIds of those generations' own entries; other entries with their names are duplicates. @default [] */
+    /**
+     * keyIds of those generations' own entries; other entries with their names are duplicates.
+     * Unknown in a preview on a day a generation is created or replaced.
+     * @default []
+     */
     readonly declaredKeyIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Generations of this set the plan retired, with why: their entries are removed. @default [] */
+    readonly retiredGenerations?: pulumi.Input<pulumi.Input<RetiredGenerationRef>[]>;
     /** What to remove: "expired", "none" or "unmanaged" (see classify.ts planCleanup). @default "expired" */
     readonly cleanup?: pulumi.Input<CleanupMode>;
     /** keyIds to remove explicitly. @default [] */
@@ -50,6 +58,14 @@ export interface CredentialInventoryArgs {
     readonly gracePeriodDays?: pulumi.Input<number>;
     /** End of the adopted secret: unmanaged entries ending that UTC day are the app's current secret. @default - none */
     readonly adoptedSecretEndDateTime?: pulumi.Input<string>;
+}
+
+/** A retired generation, as the inventory needs it. */
+export interface RetiredGenerationRef {
+    /** The display name on its entries. */
+    readonly displayName: string;
+    /** Why the plan retired it (logged with each removal). */
+    readonly reason: string;
 }
 
 /** One removed (or pending) entry, as reported: no secret. */
@@ -77,6 +93,7 @@ interface InventoryInputs {
     setName: string;
     declaredDisplayNames: string[];
     declaredKeyIds: string[];
+    retiredGenerations: RetiredGenerationRef[];
     cleanup: CleanupMode;
     removeKeyIds: string[];
     forceCleanup: boolean;
@@ -100,7 +117,10 @@ interface InventoryOutputs extends InventoryInputs {
     removedKeyIds: string[];
 }
 
-const INPUT_NAMES = ["clientId", "setName", "declaredDisplayNames", "declaredKeyIds", "cleanup", "removeKeyIds", "forceCleanup", "gracePeriodDays", "adoptedSecretEndDateTime"] as const;
+const INPUT_NAMES = [
+    "clientId", "setName", "declaredDisplayNames", "declaredKeyIds", "retiredGenerations", "cleanup", "removeKeyIds", "forceCleanup", "gracePeriodDays",
+    "adoptedSecretEndDateTime",
+] as const;
 
 /** Rounds of removePassword + confirmation. */
 const REMOVE_ROUNDS = 3;
@@ -116,25 +136,34 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
         cleanup: news.cleanup ?? "expired",
         removeKeyIds: news.removeKeyIds ?? [],
         declaredKeyIds: news.declaredKeyIds ?? [],
+        retiredGenerations: news.retiredGenerations ?? [],
         forceCleanup: news.forceCleanup ?? false,
         gracePeriodDays: news.gracePeriodDays ?? 7,
     };
+    // In a preview, any input may be the unknown sentinel (declaredKeyIds is, on a day a
+    // generation is created or replaced): only known values are checked.
     const fail = (property: string, reason: string): void => {
-        failures.push({ property, reason });
+        if (!isUnknown(inputs[property])) {
+            failures.push({ property, reason });
+        }
     };
-    if (typeof news.clientId !== "string" || !isGuid(news.clientId)) {
-        fail("clientId", `clientId must be the add-in's client id, a GUID; got ${JSON.stringify(news.clientId)}.`);
+    if (typeof inputs.clientId !== "string" || !isGuid(inputs.clientId)) {
+        fail("clientId", `clientId must be the add-in's client id, a GUID; got ${JSON.stringify(inputs.clientId)}.`);
     }
-    if (typeof news.setName !== "string" || news.setName === "") {
-        fail("setName", `setName must be the AddInCredentialSet's name; got ${JSON.stringify(news.setName)}.`);
+    if (typeof inputs.setName !== "string" || inputs.setName === "") {
+        fail("setName", `setName must be the AddInCredentialSet's name; got ${JSON.stringify(inputs.setName)}.`);
     }
-    const declared = news.declaredDisplayNames;
+    const declared = inputs.declaredDisplayNames;
     if (!Array.isArray(declared) || declared.some((d) => typeof d !== "string")) {
-        fail("declaredDisplayNames", "declaredDisplayNames must be a list of display names.");
+        fail("declaredDisplayNames", `declaredDisplayNames must be a list of display names; got ${JSON.stringify(declared)}.`);
     }
     const ownIds = inputs.declaredKeyIds;
     if (!Array.isArray(ownIds) || ownIds.some((id) => typeof id !== "string")) {
-        fail("declaredKeyIds", "declaredKeyIds must be a list of keyIds.");
+        fail("declaredKeyIds", `declaredKeyIds must be a list of keyIds; got ${JSON.stringify(ownIds)}.`);
+    }
+    const retired = inputs.retiredGenerations;
+    if (!Array.isArray(retired) || retired.some((g) => typeof g !== "object" || g === null || typeof g.displayName !== "string" || typeof g.reason !== "string")) {
+        fail("retiredGenerations", `retiredGenerations must be a list of {displayName, reason}; got ${JSON.stringify(retired)}.`);
     }
     if (!(CLEANUP_MODES as readonly unknown[]).includes(inputs.cleanup)) {
         fail("cleanup", `cleanup must be one of ${CLEANUP_MODES.map((m) => `"${m}"`).join(", ")}; got ${JSON.stringify(inputs.cleanup)}.`);
@@ -150,7 +179,7 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
     if (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0) {
         fail("gracePeriodDays", `gracePeriodDays must be a whole number of days, 0 or more; got ${JSON.stringify(grace)}.`);
     }
-    const adopted = news.adoptedSecretEndDateTime;
+    const adopted = inputs.adoptedSecretEndDateTime;
     if (adopted !== undefined && adopted !== null && (typeof adopted !== "string" || Number.isNaN(Date.parse(adopted)))) {
         fail("adoptedSecretEndDateTime", `adoptedSecretEndDateTime must be an ISO 8601 date-time; got ${JSON.stringify(adopted)}.`);
     }
@@ -198,9 +227,7 @@ export const credentialInventoryProvider: pulumi.dynamic.ResourceProvider<Invent
         if (view === undefined) {
             return { id: "" }; // the object is gone, and its credentials with it
         }
-        const now = directoryNow();
-        const entries = classifyCredentials(view, classifyContext(props, now));
-        const plan = planCleanup(entries, cleanupPolicy(props, now, props.removedKeyIds ?? []));
+        const { entries, plan } = planInventory(view, props, directoryNow(), props.removedKeyIds ?? []);
         const { __provider: _p, ...rest } = props as InventoryOutputs & { __provider?: string };
         const outs = {
             ...rest,
@@ -253,7 +280,7 @@ export class CredentialInventory extends pulumi.dynamic.Resource {
             risks: undefined,
             removedKeyIds: undefined,
         };
-        super(credentialInventoryProvider, name, props, opts, CREDENTIAL_INVENTORY_MODULE, CREDENTIAL_INVENTORY_TYPE);
+        super(providerShim("CredentialInventory"), name, props, opts, CREDENTIAL_INVENTORY_MODULE, CREDENTIAL_INVENTORY_TYPE);
     }
 }
 
@@ -287,6 +314,89 @@ export function describeRemoval(r: RemovedCredential): string {
     return `${r.kind} ${r.keyId} (${typeUsage(r)}, ${span(r)}): ${r.reason}`;
 }
 
+/**
+ * What the inventory finds on the object and what its cleanup removes: the one definition shared
+ * by `read` (pending), create/update (the removals) and {@link inspectInventory} (a preview).
+ * Pure.
+ */
+export function planInventory(
+    view: ObjectCredentials,
+    inputs: Omit<InventoryInputs, "clientId">,
+    now: Date,
+    alreadyRemoved: readonly string[],
+): { entries: InventoryEntry[]; plan: CleanupPlan } {
+    const entries = classifyCredentials(view, classifyContext(inputs, now));
+    return { entries, plan: planCleanup(entries, cleanupPolicy(inputs, now, alreadyRemoved)) };
+}
+
+/** A generation the set declares, as {@link inspectInventory} needs it. */
+export interface DeclaredGeneration {
+    readonly displayName: string;
+    readonly startDateTime: string;
+    readonly endDateTime: string;
+}
+
+/** What a preview can know of the inventory before the run: read from Graph while the program runs. */
+export interface InventoryInspection {
+    /** Every entry on the object now, classified (the declared generations counted as present). */
+    readonly entries: InventoryEntry[];
+    /** One line per entry that will break the add-in. */
+    readonly risks: string[];
+    /** What this run's inventory will remove, with why. */
+    readonly removals: RemovedCredential[];
+    /** Why the inventory will refuse to remove anything (the run then fails). */
+    readonly refusals: string[];
+    /** What the operator should know although it changes nothing (a removeKeyIds entry already absent). */
+    readonly notes: string[];
+    /**
+     * Declared generations with more entries of one kind than a generation has (a create that
+     * Graph applied late): the generation's update removes the ones it did not create.
+     */
+    readonly duplicates: string[];
+}
+
+/**
+ * Reads the object from Graph (in the program's process, as it is evaluated) and says what the
+ * inventory will find and do once this run's declared generations exist. In a preview the
+ * inventory's outputs are unknown whenever it has work to do, so this is how a preview shows its
+ * risks and removals. Declared generations not on the object yet are counted as present (this
+ * run creates them before the inventory runs).
+ */
+export async function inspectInventory(
+    inputs: Omit<InventoryInputs, "declaredKeyIds"> & { readonly declared: readonly DeclaredGeneration[] },
+    options: GraphClientOptions = graphClientOptionsFromEnv(),
+): Promise<InventoryInspection> {
+    const { client, directoryNow } = directoryClient(options);
+    const target = await resolveTarget(client, inputs.clientId);
+    const view = await readFreshCredentials(client, target, "read credentials for the preview's inventory");
+    const present = new Set([...view.keyCredentials, ...view.passwordCredentials].map((e) => e.displayName));
+    const planned = inputs.declared.filter((g) => !present.has(g.displayName));
+    const synthetic = (g: DeclaredGeneration, usage: string) => `planned:${g.displayName}:${usage}`;
+    const future: ObjectCredentials = {
+        keyCredentials: [
+            ...view.keyCredentials,
+            ...planned.flatMap((g) => (["Sign", "Verify"] as const).map((usage) => ({ keyId: synthetic(g, usage), type: "Symmetric", usage, ...g }))),
+        ],
+        passwordCredentials: [...view.passwordCredentials, ...planned.map((g) => ({ keyId: synthetic(g, "Password"), ...g }))],
+    };
+    const { entries, plan } = planInventory(future, { ...inputs, declaredKeyIds: [] }, directoryNow(), []);
+    const duplicates = inputs.declared.flatMap((g) => {
+        const own = (list: readonly { displayName?: string | null }[]) => list.filter((e) => e.displayName === g.displayName).length;
+        const counts = { key: own(view.keyCredentials), password: own(view.passwordCredentials) };
+        return counts.key > 2 || counts.password > 1
+            ? [`generation "${g.displayName}" has ${counts.key} key(s) and ${counts.password} password(s); its update removes the ones it did not create`]
+            : [];
+    });
+    return {
+        entries: entries.filter((e) => !e.keyId.startsWith("planned:")),
+        risks: risksOf(entries),
+        removals: plan.remove.map(report),
+        refusals: plan.refusals,
+        notes: plan.notes,
+        duplicates,
+    };
+}
+
 // ---- create / update ----------------------------------------------------------------------
 
 /** Reads, classifies, plans and removes under the object's lock; throws on a refusal before removing anything. */
@@ -299,8 +409,7 @@ async function cleanUp(
 ): Promise<InventoryOutputs> {
     return withObjectLock(target.objectId, async () => {
         const view = await readFreshCredentials(client, target, "read credentials for cleanup");
-        const now = directoryNow();
-        const plan: CleanupPlan = planCleanup(classifyCredentials(view, classifyContext(inputs, now)), cleanupPolicy(inputs, now, alreadyRemoved));
+        const { plan } = planInventory(view, inputs, directoryNow(), alreadyRemoved);
         if (plan.refusals.length > 0) {
             throw new Error(
                 `CredentialInventory ${inputs.setName} on ${target.label}: cleanup refused, nothing was removed. ${plan.refusals.join(" ")}`,
@@ -356,18 +465,19 @@ async function removeEntries(client: GraphClient, target: CredentialTarget, view
 
 // ---- helpers ------------------------------------------------------------------------------
 
-function classifyContext(inputs: InventoryInputs, now: Date) {
+function classifyContext(inputs: Omit<InventoryInputs, "clientId">, now: Date) {
     return {
         now,
         setName: inputs.setName,
         declaredDisplayNames: inputs.declaredDisplayNames,
         declaredKeyIds: inputs.declaredKeyIds ?? [],
+        retiredGenerations: inputs.retiredGenerations ?? [],
         gracePeriodDays: inputs.gracePeriodDays,
         adoptedSecretEndDateTime: inputs.adoptedSecretEndDateTime ?? undefined,
     };
 }
 
-function cleanupPolicy(inputs: InventoryInputs, now: Date, alreadyRemoved: readonly string[]) {
+function cleanupPolicy(inputs: Omit<InventoryInputs, "clientId">, now: Date, alreadyRemoved: readonly string[]) {
     return {
         cleanup: inputs.cleanup,
         removeKeyIds: inputs.removeKeyIds,

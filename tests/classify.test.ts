@@ -170,13 +170,14 @@ describe("planCleanup", () => {
             assert.deepEqual(planCleanup(entries, policy({ cleanup })), {
                 remove: [{ entry: byId(entries)["late-password"], reason: `a duplicate of generation "${GEN0}" left by a create attempt Graph applied late; nobody holds its value` }],
                 refusals: [],
+                notes: [],
             });
         }
         assert.deepEqual(removedIds(entries, policy({ cleanup: "none" })), []);
     });
 
     it('"none" removes nothing', () => {
-        assert.deepEqual(planCleanup(all, policy({ cleanup: "none" })), { remove: [], refusals: [] });
+        assert.deepEqual(planCleanup(all, policy({ cleanup: "none" })), { remove: [], refusals: [], notes: [] });
     });
 
     it('"unmanaged" also removes valid unmanaged entries, saying why and what risk they posed', () => {
@@ -235,11 +236,12 @@ describe("planCleanup", () => {
         ]);
     });
 
-    it("refuses an unknown keyId in removeKeyIds, naming it, unless an earlier run removed it", () => {
-        assert.deepEqual(planCleanup(all, policy({ removeKeyIds: ["nope"] })).refusals, [
-            "removeKeyIds: keyId nope is neither a key nor a password on this object; check the keyId (npm run inventory lists them) or remove it from removeKeyIds.",
-        ]);
-        assert.deepEqual(planCleanup(all, policy({ removeKeyIds: ["nope"], alreadyRemovedKeyIds: ["nope"] })).refusals, []);
+    it("notes a keyId in removeKeyIds that is on no entry, naming it, unless an earlier run removed it, and refuses nothing", () => {
+        const plan = planCleanup(all, policy({ removeKeyIds: ["nope"] }));
+        assert.deepEqual([plan.refusals, plan.notes], [[], [
+            "removeKeyIds: keyId nope is neither a key nor a password on this object: removed earlier, or mistyped (npm run inventory lists the keyIds).",
+        ]]);
+        assert.deepEqual(planCleanup(all, policy({ removeKeyIds: ["nope"], alreadyRemovedKeyIds: ["nope"] })).notes, []);
     });
 
     it("refuses a keyId of a declared generation in removeKeyIds (manualRotations replaces generations)", () => {
