@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CLEANUP_MODES, CleanupMode, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX } from "./classify";
 import { CredentialGeneration } from "./credentialGeneration";
-import { CredentialInventory, describeRemoval, RemovedCredential } from "./credentialInventory";
+import { CredentialInventory, describeRemoval, inspectInventory, InventoryInspection, RemovedCredential } from "./credentialInventory";
 import { isGuid } from "./graph/target";
 import { DEFAULTS, GenerationPlan, RotationPlan, RotationPlanInput, SecretSource, planRotation } from "./planner";
 import { RANDOM_KEY_BYTES } from "./secrets";
@@ -161,7 +161,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             const generation = generationFor(this.plan, source);
             if (generation) {
                 const slot = slots[generation.slot];
-                return slot ? slot.resource.clientSecret : pulumi.output(undefined);
+                return slot ? slot.resource.deliveredSecret : pulumi.output(undefined);
             }
             return source === "adopted" ? pulumi.output(args.adoptedClientSecret) : pulumi.output(undefined);
         };
@@ -197,20 +197,42 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
      * each removal (done, or pending in a preview) as info.
      */
     private createInventory(name: string, args: AddInCredentialSetArgs, declared: readonly DeclaredSlot[], runAt: Date): pulumi.Output<InventoryReport> {
-        const inventory = new CredentialInventory(`${name}-inventory`, {
-            clientId: args.clientId,
+        const policy = {
+            clientId: args.clientId.toLowerCase(),
             setName: name,
-            declaredDisplayNames: declared.map((s) => s.displayName),
-            declaredKeyIds: pulumi.all(declared.map((s) => pulumi.all([s.resource.signKeyId, s.resource.verifyKeyId, s.resource.passwordKeyId])))
-                .apply((ids) => ids.flat()),
+            retiredGenerations: this.plan.retired.map((g) => ({ displayName: generationDisplayName(name, g), reason: g.reason })),
             cleanup: args.cleanup ?? "expired",
             removeKeyIds: [...(args.removeKeyIds ?? [])],
             forceCleanup: args.forceCleanup ?? false,
             gracePeriodDays: args.gracePeriodDays ?? DEFAULTS.gracePeriodDays,
             adoptedSecretEndDateTime: args.adoptedSecretEndDateTime,
+        };
+        // A preview cannot show the inventory's outputs when it has work to do (they are unknown
+        // until the update), so the program reads the object itself and tells what will happen.
+        const preview = pulumi.runtime.isDryRun()
+            ? pulumi.output(inspectInventory({ ...policy, declaredDisplayNames: declared.map((s) => s.displayName), declared: declared.map((s) => ({ displayName: s.displayName, ...s.generation })) }))
+            : undefined;
+        // A refusal fails the preview, as it will fail the update: the inventory's inputs wait for it.
+        const verdict = preview?.apply((inspection) => {
+            this.logInspection(name, inspection);
+            if (inspection.refusals.length > 0) {
+                throw new Error(`${name}: the inventory's cleanup would be refused, so the update would fail. ${inspection.refusals.join(" ")}`);
+            }
+            return true;
+        }) ?? pulumi.output(true);
+        // The inventory takes nothing from the generations' outputs (dependsOn orders it after
+        // them): an output-only property is unknown in a preview that updates its resource, and an
+        // input made from it would show an update the update then does not make.
+        const displayNames = declared.map((s) => s.displayName);
+        const inventory = new CredentialInventory(`${name}-inventory`, {
+            ...policy,
+            declaredDisplayNames: verdict.apply(() => displayNames),
         }, { parent: this, dependsOn: declared.map((s) => s.resource) });
         return pulumi.all([inventory.entries, inventory.removed, inventory.pending, inventory.risks]).apply(([entries, removed, pending, risks]) => {
             const report: InventoryReport = { entries: entries ?? [], removed: removed ?? [], pending: pending ?? [], risks: risks ?? [] };
+            if (pulumi.runtime.isDryRun()) {
+                return report; // the preview's inspection has said it
+            }
             for (const risk of report.risks) {
                 void pulumi.log.warn(`${name}: ${risk}`, this);
             }
@@ -218,11 +240,24 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             for (const r of report.removed.filter((x) => Math.abs(Date.parse(x.removedAt ?? "") - runAt.getTime()) <= REMOVAL_LOG_WINDOW_MS)) {
                 void pulumi.log.info(`${name}: removed ${describeRemoval(r)}`, this);
             }
-            for (const r of report.pending) {
-                void pulumi.log.info(`${name}: cleanup will remove ${describeRemoval(r)}`, this);
-            }
             return report;
         });
+    }
+
+    /** What a preview says of the inventory: each risk and each removal the update will make. */
+    private logInspection(name: string, inspection: InventoryInspection): void {
+        for (const risk of inspection.risks) {
+            void pulumi.log.warn(`${name}: ${risk}`, this);
+        }
+        for (const r of inspection.removals) {
+            void pulumi.log.info(`${name}: this update removes ${describeRemoval(r)}`, this);
+        }
+        for (const note of inspection.notes) {
+            void pulumi.log.warn(`${name}: ${note}`, this);
+        }
+        for (const d of inspection.duplicates) {
+            void pulumi.log.info(`${name}: ${d}`, this);
+        }
     }
 
     /** One slot: the random key bytes (random-bytes only) and the generation written to Entra. */
@@ -233,6 +268,10 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
         const bytes = valueSource === "random-bytes"
             ? new random.RandomBytes(`${name}-slot-${slot}-bytes`, { length: RANDOM_KEY_BYTES, keepers: { displayName } }, { parent: this })
             : undefined;
+        // retainOnDelete: the engine's delete of a replaced or undeclared slot leaves the entries on
+        // the object; the set's inventory removes a generation once the plan retires it (after
+        // the generations that follow it exist), and an add-in taken out of the stack keeps its
+        // credentials.
         const resource = new CredentialGeneration(`${name}-slot-${slot}`, {
             clientId,
             valueSource,
@@ -240,7 +279,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             startDateTime: generation.startDateTime,
             endDateTime: generation.endDateTime,
             displayName,
-        }, { parent: this });
+        }, { parent: this, retainOnDelete: true });
         return { slot, generation, displayName, resource };
     }
 }

@@ -14,15 +14,18 @@
 //            keys vanished: another writer). If the PATCH fails: POST T/removePassword (rollback).
 //   read   - GET T; reports entries gone (`missing`) or changed (`drift`) out of band; all three
 //            gone, or T gone → empty id, so refresh drops the resource.
-//   diff   - no Graph call: every input change is a replacement, and so is observed drift.
-//   update - never planned (diff always pairs changes with replaces); throws if called anyway.
+//   diff   - no Graph call: a new clientId or displayName is a replacement (create before delete);
+//            new dates, drift found by read, or older provider code are an update.
+//   update - under the lock: GET T; PATCH T {keyCredentials: ours rewritten with their keyIds and
+//            key bytes, the rest as read} when a key is missing or differs; POST T/addPassword
+//            (+ removePassword of the old one) when the password is missing or its dates differ;
+//            GET T until the repaired entries are seen. No Graph write when nothing differs.
 //   delete - under the lock: GET T; PATCH T {keyCredentials without our two keyIds} when any is
 //            present; POST T/removePassword; GET T until none of the three is seen. Entries of
 //            other generations are sent back untouched; already-gone entries are fine.
 //
-// The provider is serialized to text by Pulumi (the `__provider` property) and run by Pulumi's
-// dynamic provider host: it captures no live objects, `require`s npm packages where used, and its
-// local helpers (graph/*, secrets.ts) are serialized by value. Graph's URL and token come from the
+// The engine runs this code in Pulumi's dynamic provider host, loaded from the installed package
+// by the small provider text of components/providerShim.ts. Graph's URL and token come from the
 // environment (ADDIN_CREDENTIALS_GRAPH_URL, ADDIN_CREDENTIALS_GRAPH_TOKEN), never from inputs.
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -45,6 +48,8 @@ import {
 } from "./graph/credentials";
 import { consistencyTimeoutError, generationConflictError, isAmbiguousWriteError, TargetNotFoundErrorName } from "./graph/errors";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
+import { providerShim } from "./providerShim";
+import { UNKNOWN } from "./unknown";
 import { keyMaterialFromPassword, keyMaterialFromRandomBytes } from "./secrets";
 
 /** Where a generation's shared secret value comes from (DOMAIN.md §3). */
@@ -116,13 +121,20 @@ interface GenerationOutputs extends GenerationInputs {
     missing: EntryName[];
     /** Human-readable out-of-band changes that `read` found (never a value of a secret). */
     drift: string[];
+    /**
+     * `valueSource` / `keyMaterial` as last asked for, when they differ from what the generation
+     * holds (`valueSource` / `keyMaterial` above): a generation keeps its value; a new value source
+     * or new key bytes apply from the next generation.
+     */
+    requestedValueSource?: CredentialValueSource;
+    requestedKeyMaterial?: string;
 }
 
-/** Input names; a change of any of them replaces the generation. */
-const INPUT_NAMES = ["clientId", "valueSource", "keyMaterial", "startDateTime", "endDateTime", "displayName"] as const;
+/** Inputs that identify a generation on its object: a change is a new generation (a replacement). */
+const IDENTITY_INPUTS = ["clientId", "displayName"] as const;
+/** Inputs whose change is applied to the existing entries in place (`update`). */
+const REPAIRABLE_INPUTS = ["valueSource", "keyMaterial", "startDateTime", "endDateTime"] as const;
 
-/** The engine's marker of a value not known during preview (sdk/nodejs/runtime/rpc.ts `unknownValue`). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Rounds of create when a write had an ambiguous outcome (re-read, adopt, go on). */
 const CREATE_ROUNDS = 3;
@@ -141,6 +153,9 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
     const known = (v: unknown): boolean => v !== UNKNOWN;
 
     const clientId = news.clientId;
+    if (typeof clientId === "string" && isGuid(clientId)) {
+        inputs.clientId = clientId.toLowerCase(); // GUIDs are case-insensitive: one spelling in state
+    }
     if (typeof clientId !== "string" || (known(clientId) && !isGuid(clientId))) {
         failures.push({
             property: "clientId",
@@ -249,24 +264,28 @@ export const credentialGenerationProvider: pulumi.dynamic.ResourceProvider<Gener
         return { inputs: inputs as unknown as GenerationInputs, failures };
     },
 
-    /** Every input change replaces; so does drift that `read` observed. */
+    /**
+     * A new identity (client id or display name) is a new generation: a replacement, create
+     * before delete. Everything else is repaired in place (`update`), so that no entry SharePoint
+     * may sign with is removed before its replacement exists and the secret value never changes:
+     * entries found gone or changed out of band, new dates, and provider code stored by an older
+     * version of this package (its text in `__provider` differs). A new `valueSource` or
+     * `keyMaterial` applies from the next generation: the existing one keeps its value.
+     */
     async diff(_id, olds, news) {
-        const replaces: string[] = INPUT_NAMES.filter((name) => changed(olds[name], news[name]));
-        if ((olds.missing ?? []).length > 0) {
-            replaces.push("missing");
+        const replaces = IDENTITY_INPUTS.filter((name) => changed(olds[name], news[name], name === "clientId"));
+        if (replaces.length > 0) {
+            return { changes: true, replaces };
         }
-        if ((olds.drift ?? []).length > 0) {
-            replaces.push("drift");
-        }
-        if (replaces.length === 0) {
-            return { changes: false };
-        }
-        // Create-before-delete (what rotation needs: the old set stays valid until the new one is
-        // in place) unless the new generation would carry the same displayName on the same
-        // object: the name is the generation's identity, and the new create would adopt the old
-        // generation's entries, which the old one's delete would then remove.
-        const sameIdentity = !changed(olds.clientId, news.clientId) && !changed(olds.displayName, news.displayName);
-        return { changes: true, replaces, deleteBeforeReplace: sameIdentity };
+        const old = olds as GenerationOutputs & { __provider?: string };
+        const asked = { ...old, valueSource: old.requestedValueSource ?? old.valueSource, keyMaterial: old.requestedKeyMaterial ?? old.keyMaterial };
+        const repairs = [
+            ...REPAIRABLE_INPUTS.filter((name) => changed(asked[name], news[name])),
+            ...((old.missing ?? []).length > 0 ? ["missing"] : []),
+            ...((old.drift ?? []).length > 0 ? ["drift"] : []),
+            ...(changed(old.__provider, (news as { __provider?: string }).__provider) ? ["__provider"] : []),
+        ];
+        return { changes: repairs.length > 0 };
     },
 
     async create(inputs) {
@@ -314,16 +333,17 @@ export const credentialGenerationProvider: pulumi.dynamic.ResourceProvider<Gener
         const outs = {
             ...stripProvider(props),
             missing,
-            drift: view === undefined ? [] : driftOf(expected, view, props),
+            drift: view === undefined ? [] : [...driftOf(expected, view, props), ...duplicatesOf(props, view).map((d) => `duplicate ${d.kind} ${d.keyId}`)],
         } satisfies GenerationOutputs;
         return { id, props: outs };
     },
 
-    async update(id) {
-        throw new Error(
-            `CredentialGeneration ${id}: in-place updates are not supported (every change is a replacement). ` +
-                "This is a bug in the provider's diff; run `pulumi refresh` and try again.",
-        );
+    /** Repairs the generation in place (see `diff`): same keyIds, same key bytes, the desired dates. */
+    async update(_id, olds, news) {
+        const client = newClient();
+        const target = targetOf(olds.clientId, olds.targetKind, olds.objectId);
+        const outs = await withObjectLock(target.objectId, () => repairRound(client, target, olds, news));
+        return { outs };
     },
 
     async delete(_id, props) {
@@ -341,9 +361,9 @@ export const credentialGenerationProvider: pulumi.dynamic.ResourceProvider<Gener
 export class CredentialGeneration extends pulumi.dynamic.Resource {
     /** The add-in's client id. */
     declare readonly clientId: pulumi.Output<string>;
-    /** Where the secret value came from. */
+    /** Where the secret value of this generation came from (it keeps it when the input changes later). */
     declare readonly valueSource: pulumi.Output<CredentialValueSource>;
-    /** The random key bytes (base64) for "random-bytes"; secret. */
+    /** The random key bytes (base64) the generation holds, for "random-bytes"; secret. */
     declare readonly keyMaterial: pulumi.Output<string | undefined>;
     /** Start of validity of all three entries. */
     declare readonly startDateTime: pulumi.Output<string>;
@@ -371,6 +391,15 @@ export class CredentialGeneration extends pulumi.dynamic.Resource {
     declare readonly drift: pulumi.Output<string[]>;
 
     /**
+     * The web app's ClientSecret, known in a preview whenever it can be: for "random-bytes" it is
+     * the `keyMaterial` the generation holds, which a preview of an in-place repair echoes, while
+     * `clientSecret` (an output only) is unknown in any preview that updates the generation.
+     */
+    get deliveredSecret(): pulumi.Output<string> {
+        return this.valueSource.apply((source) => (source === "random-bytes" ? (this.keyMaterial as pulumi.Output<string>) : this.clientSecret));
+    }
+
+    /**
      * @param name the resource's name (part of its URN).
      * @param args the generation's inputs; any change replaces it.
      * @param opts resource options; `additionalSecretOutputs` always includes clientSecret and keyMaterial.
@@ -395,10 +424,10 @@ export class CredentialGeneration extends pulumi.dynamic.Resource {
             drift: undefined,
         };
         super(
-            credentialGenerationProvider,
+            providerShim("CredentialGeneration"),
             name,
             props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["clientSecret", "keyMaterial"] }),
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["clientSecret", "keyMaterial", "requestedKeyMaterial"] }),
             CREDENTIAL_GENERATION_MODULE,
             CREDENTIAL_GENERATION_TYPE,
         );
@@ -550,6 +579,78 @@ function ownEntries(
     return { passwords, keys };
 }
 
+// ---- update (repair in place) -------------------------------------------------------------
+
+/**
+ * One repair of a generation, under the object's lock: rewrites the Symmetric keys that are
+ * missing or differ from what the generation should be, with their own keyIds and key bytes (so
+ * the secret value never changes), and replaces the password entry when it is missing or its
+ * dates differ (Graph cannot change a password's dates; the new password's value is not kept,
+ * the keys hold the secret). Nothing is removed before its replacement exists, and nothing is
+ * written when nothing differs (an update that only records new inputs or provider code).
+ */
+async function repairRound(client: GraphClient, target: CredentialTarget, olds: GenerationOutputs, news: GenerationInputs): Promise<GenerationOutputs> {
+    const view = await readFreshCredentials(client, target, "read credentials before repair");
+    const wanted = { displayName: news.displayName, startDateTime: news.startDateTime, endDateTime: news.endDateTime };
+    const keys: NewSymmetricKey[] = [
+        { keyId: olds.signKeyId, usage: "Sign" as const, key: olds.clientSecret, ...wanted },
+        { keyId: olds.verifyKeyId, usage: "Verify" as const, key: olds.clientSecret, ...wanted },
+    ];
+    const stale = keys.filter((k) => {
+        const found = view.keyCredentials.find((c) => c.keyId === k.keyId);
+        return found === undefined || found.type !== "Symmetric" || found.usage !== k.usage || !matches(found, wanted);
+    });
+    const duplicates = duplicatesOf(olds, view);
+    const duplicateKeys = duplicates.filter((d) => d.kind === "key").map((d) => d.keyId);
+    const oldPassword = view.passwordCredentials.find((p) => p.keyId === olds.passwordKeyId);
+    const replacePassword = oldPassword === undefined || !matches(oldPassword, wanted);
+    let password = { keyId: olds.passwordKeyId, hint: olds.passwordHint };
+    if (stale.length > 0 || duplicateKeys.length > 0) {
+        const replaced = [...stale.map((k) => k.keyId), ...duplicateKeys];
+        await writeKeyCredentials(client, target, view.keyCredentials.filter((c) => !replaced.includes(c.keyId)), stale, duplicateKeys);
+    }
+    if (replacePassword) {
+        const added = await addPassword(client, target, wanted);
+        password = { keyId: added.keyId, hint: added.hint };
+        if (oldPassword !== undefined) {
+            await removePasswordConfirmed(client, target, oldPassword.keyId);
+        }
+    }
+    for (const d of duplicates.filter((x) => x.kind === "password")) {
+        await removePasswordConfirmed(client, target, d.keyId);
+    }
+    if (stale.length > 0 || replacePassword || duplicates.length > 0) {
+        const gone = new Set(duplicates.map((d) => d.keyId));
+        const repaired = (v: ObjectCredentials | undefined): boolean =>
+            v !== undefined && v.passwordCredentials.some((p) => p.keyId === password.keyId) && keys.every((k) => v.keyCredentials.some((c) => c.keyId === k.keyId)) &&
+            ![...v.keyCredentials, ...v.passwordCredentials].some((e) => gone.has(e.keyId));
+        requireConfirmed(await pollCredentials(client, target, "confirm repair", repaired), target, "confirm repair", "the repaired entries of this generation");
+    }
+    // The generation keeps the value it was created with (see `diff`).
+    const { requestedValueSource: _v, requestedKeyMaterial: _k, ...asked } = news as GenerationInputs & Partial<GenerationOutputs>;
+    return {
+        ...asked,
+        valueSource: olds.valueSource,
+        keyMaterial: olds.keyMaterial,
+        ...(news.valueSource === olds.valueSource ? {} : { requestedValueSource: news.valueSource }),
+        ...(news.keyMaterial === olds.keyMaterial ? {} : { requestedKeyMaterial: news.keyMaterial }),
+        targetKind: target.kind,
+        objectId: target.objectId,
+        signKeyId: olds.signKeyId,
+        verifyKeyId: olds.verifyKeyId,
+        passwordKeyId: password.keyId,
+        passwordHint: password.hint,
+        clientSecret: olds.clientSecret,
+        missing: [],
+        drift: [],
+    } satisfies GenerationOutputs;
+}
+
+/** True when an entry carries the wanted display name and dates. */
+function matches(entry: { displayName?: string | null; startDateTime?: string; endDateTime?: string }, wanted: { displayName: string; startDateTime: string; endDateTime: string }): boolean {
+    return (entry.displayName ?? "") === wanted.displayName && sameInstant(entry.startDateTime, wanted.startDateTime) && sameInstant(entry.endDateTime, wanted.endDateTime);
+}
+
 // ---- delete -------------------------------------------------------------------------------
 
 /**
@@ -638,6 +739,18 @@ function missingEntries(expected: readonly ExpectedEntry[], view: ObjectCredenti
 }
 
 /** Out-of-band changes to present entries, described without any secret. */
+/**
+ * Entries carrying this generation's display name that are not its own: left by a create attempt
+ * whose answer was lost and that Graph applied late. Nobody holds their value; `update` removes them.
+ */
+function duplicatesOf(props: GenerationOutputs, view: ObjectCredentials): { kind: "key" | "password"; keyId: string }[] {
+    const own = new Set([props.signKeyId, props.verifyKeyId, props.passwordKeyId]);
+    return [
+        ...view.keyCredentials.filter((k) => k.displayName === props.displayName && !own.has(k.keyId)).map((k) => ({ kind: "key" as const, keyId: k.keyId })),
+        ...view.passwordCredentials.filter((p) => p.displayName === props.displayName && !own.has(p.keyId)).map((p) => ({ kind: "password" as const, keyId: p.keyId })),
+    ];
+}
+
 function driftOf(expected: readonly ExpectedEntry[], view: ObjectCredentials, props?: GenerationOutputs): string[] {
     const drift: string[] = [];
     for (const entry of expected) {
@@ -676,9 +789,12 @@ function newClient(): GraphClient {
     return createGraphClient(graphClientOptionsFromEnv());
 }
 
-function changed(a: unknown, b: unknown): boolean {
+function changed(a: unknown, b: unknown, caseInsensitive = false): boolean {
     if (a === UNKNOWN || b === UNKNOWN) {
         return true;
+    }
+    if (caseInsensitive && typeof a === "string" && typeof b === "string") {
+        return a.toLowerCase() !== b.toLowerCase();
     }
     return (a ?? undefined) !== (b ?? undefined);
 }

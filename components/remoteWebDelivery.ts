@@ -36,7 +36,16 @@ export interface RemoteWebKeyVaultArgs {
      * @default "AddIn-SecondaryClientSecret"
      */
     readonly secondaryClientSecretName?: pulumi.Input<string>;
+    /**
+     * DNS suffix of the cloud's vaults, for the secrets' versionless URIs (vault.azure.cn,
+     * vault.usgovcloudapi.net in national clouds).
+     * @default "vault.azure.net"
+     */
+    readonly vaultDnsSuffix?: pulumi.Input<string>;
 }
+
+/** Key Vault's DNS suffix in the public cloud. */
+export const DEFAULT_VAULT_DNS_SUFFIX = "vault.azure.net";
 
 /** Delivery to the app settings of an existing App Service site. */
 export interface RemoteWebAppServiceArgs {
@@ -160,7 +169,7 @@ export class RemoteWebDelivery extends pulumi.ComponentResource {
             const settings = new web.WebAppApplicationSettings(
                 `${name}-app-settings`,
                 { resourceGroupName: site.resourceGroupName, name: site.siteName, properties },
-                { parent: this },
+                { parent: this, retainOnDelete: true },
             );
             // The names are known now, even when a new secret value is not (preview), so the
             // warning shows in every preview and up: the replace-all behaviour is easy to forget,
@@ -192,9 +201,11 @@ export class RemoteWebDelivery extends pulumi.ComponentResource {
         });
     }
 
-    // One vault secret; returns its versionless URI. The whole `properties` input is secret, so the
-    // engine marks the `properties` output secret too (same-name rule); the URI in it reveals
-    // nothing, so it is unsecreted for callers that print or compose it.
+    // One vault secret; returns its versionless URI, made from the vault's and the secret's names:
+    // the service's own `properties.secretUri` is unknown in every preview that changes the value
+    // (azure-native previews computed outputs as unknown), and an App Service setting built from it
+    // would show an update in the preview that the update then does not make.
+    // retainOnDelete: taking an add-in out of the stack must not take its secret from the remote web.
     private vaultSecret(
         childName: string,
         vault: RemoteWebKeyVaultArgs,
@@ -209,9 +220,12 @@ export class RemoteWebDelivery extends pulumi.ComponentResource {
                 secretName,
                 properties: pulumi.secret(value.apply((v) => ({ value: v }))),
             },
-            { parent: this },
+            { parent: this, retainOnDelete: true },
         );
-        return pulumi.unsecret(secret.properties.apply((p) => p.secretUri));
+        // Through the secret's id (known in a preview once the secret exists), so that whatever
+        // uses the URI is created after the secret.
+        return pulumi.all([secret.id, vault.vaultName, vault.vaultDnsSuffix ?? DEFAULT_VAULT_DNS_SUFFIX, secretName])
+            .apply(([, vaultName, suffix, nameOfSecret]) => `https://${vaultName}.${suffix}/secrets/${nameOfSecret}`);
     }
 }
 
