@@ -36,7 +36,7 @@ async function main(): Promise<void> {
         // Load everything index.ts imports before timing.
         await import("../components/addInCredentialSet");
         await import("../components/remoteWebDelivery");
-        await import("../components/programConfig");
+        await import("../program/config");
         const addins = Array.from({ length: count }, (_, i) => ({
             name: `addin-${i}`,
             clientId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,

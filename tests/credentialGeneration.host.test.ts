@@ -2,13 +2,12 @@
 // Pulumi's own dynamic provider host (a child process, over gRPC), which talks HTTP to the
 // in-process Graph emulator. Each test starts from a reset emulator.
 import * as assert from "node:assert/strict";
-import {
-    CREDENTIAL_GENERATION_MODULE,
-    CREDENTIAL_GENERATION_TYPE,
-    credentialGenerationProvider,
-} from "../components/credentialGeneration";
+import { CREDENTIAL_GENERATION_MODULE, CREDENTIAL_GENERATION_TYPE } from "../components/credentialGeneration";
+import { graphEnv } from "../components/graph/env";
+import { providerShim } from "../components/providerShim";
 import { Emulator, startEmulator } from "../emulator";
-import { dynamicUrn, emulatorEnv, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "./support/providerHost";
+import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../engine/providerHost";
+import { Props } from "../engine/wire";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -29,13 +28,9 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
 
     before(async () => {
         emu = await startEmulator({ port: 0 });
-        providerText = await serializeProvider(credentialGenerationProvider);
+        providerText = await serializeProvider(providerShim("CredentialGeneration"));
         host = await startProviderHost({
-            env: emulatorEnv(emu, {
-                ADDIN_CREDENTIALS_RETRY_BASE_MS: "5",
-                ADDIN_CREDENTIALS_MAX_ATTEMPTS: "4",
-                ADDIN_CREDENTIALS_TIMEOUT_MS: "500",
-            }),
+            env: graphEnv({ url: emu.url, token: emu.token, retryBaseMs: 5, maxAttempts: 4, timeoutMs: 500 }),
         });
     });
 
@@ -390,7 +385,7 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
         assert.ok(!JSON.stringify(invalid.failures).includes(secretish));
     });
 
-    it("reports out-of-band deletion and changes in read, and diff then plans a replacement", async () => {
+    it("reports out-of-band deletion and changes in read; diff plans an update that repairs them in place, same keyIds, same secret", async () => {
         // GIVEN a generation
         const p = principal("servicePrincipal");
         const gen = await up(inputs(p.appId, "random-bytes"));
@@ -415,12 +410,24 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
         });
         const drifted = await host.read(gen.id, urn("gen"), props, props);
 
-        // THEN read reports both, and diff replaces
+        // THEN read reports both, and diff plans an update (no replacement)
         assert.equal(drifted.id, gen.id);
         assert.deepEqual(drifted.props.missing, ["sign"]);
         assert.deepEqual(drifted.props.drift, [`verify: endDateTime is ${newEnd}, expected ${String(props.endDateTime)}`]);
-        const diff = await host.diff(gen.id, urn("gen"), drifted.props, withProvider(providerText, inputs(p.appId, "random-bytes", pick(props))), {});
-        assert.deepEqual(diff, { changes: true, replaces: ["missing", "drift"], deleteBeforeReplace: true });
+        const news = withProvider(providerText, pick(props));
+        const diff = await host.diff(gen.id, urn("gen"), drifted.props, news, {});
+        assert.deepEqual(diff, { changes: "some", replaces: [], deleteBeforeReplace: false });
+
+        // AND the update puts both keys back as they were: same keyIds, same key bytes, the generation's dates
+        const updated = await host.update(gen.id, urn("gen"), drifted.props, news, {});
+        const keys = emu.tenant.credentials(p.objectId).keyCredentials;
+        for (const [keyId, usage] of [[props.signKeyId, "Sign"], [props.verifyKeyId, "Verify"]] as const) {
+            const k = keys.find((x) => x.keyId === keyId);
+            assert.deepEqual([k?.usage, k?.key, k?.endDateTime.replace(".000Z", "Z")], [usage, props.clientSecret, props.endDateTime]);
+        }
+        assert.deepEqual([updated.outs.clientSecret, updated.outs.signKeyId, updated.outs.missing, updated.outs.drift], [props.clientSecret, props.signKeyId, [], []]);
+        const reread = await host.read(gen.id, urn("gen"), updated.outs, props);
+        assert.deepEqual([reread.props.missing, reread.props.drift], [[], []]);
 
         // WHEN the rest is removed too THEN read returns an empty id (refresh drops it)
         await outOfBandRemove(p.objectId, [String(props.verifyKeyId)], [String(props.passwordKeyId)]);
@@ -428,13 +435,13 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
         assert.equal(gone.id, "");
     });
 
-    it("plans replacements only: create-before-delete for a new displayName", async () => {
+    it("plans a replacement, create before delete, only for a new displayName", async () => {
         const p = principal("servicePrincipal");
         const gen = await up(inputs(p.appId, "random-bytes"));
         const same = await host.diff(gen.id, urn("gen"), gen.outs, withProvider(providerText, pick(gen.outs)), {});
-        assert.deepEqual(same, { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(same, { changes: "none", replaces: [], deleteBeforeReplace: false });
         const renamed = await host.diff(gen.id, urn("gen"), gen.outs, withProvider(providerText, { ...pick(gen.outs), displayName: "next", keyMaterial: randomKey() }), {});
-        assert.deepEqual(renamed, { changes: true, replaces: ["keyMaterial", "displayName"], deleteBeforeReplace: false });
+        assert.deepEqual(renamed, { changes: "some", replaces: ["displayName"], deleteBeforeReplace: false });
     });
 
     // ---- leaks ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { serializeProvider } from "./support/providerHost";
+import { serializeProvider } from "../engine/providerHost";
 
 const KEY = Buffer.alloc(32, 7).toString("base64");
 const CLIENT_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
@@ -43,22 +43,23 @@ describe("CredentialGeneration", () => {
     });
 
     describe("serialized provider", () => {
-        it("requires no relative path and holds no secret from the environment", async () => {
+        it("is a small text that loads the implementation from the installed package and holds no secret from the environment", async () => {
             // GIVEN a token and key material in this process
             const token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.test-token-value";
             process.env.ADDIN_CREDENTIALS_GRAPH_TOKEN = token;
             try {
                 // WHEN the provider is serialized as pulumi.dynamic.Resource does it
-                const text = await serializeProvider(mod.credentialGenerationProvider);
+                const { providerShim, DYNAMIC_PROVIDERS_MODULE } = await import("../components/providerShim");
+                const text = await serializeProvider(providerShim("CredentialGeneration"));
 
-                // THEN the text only requires packages and built-ins, and carries no secret
+                // THEN the text requires the package by name only, carries no copy of the code and no secret
                 const requires = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-                assert.deepEqual([...new Set(requires)].sort(), ["@azure/identity", "crypto"]);
+                assert.deepEqual([...new Set(requires)], [DYNAMIC_PROVIDERS_MODULE]);
+                assert.match(text, /"CredentialGeneration"/);
+                assert.doesNotMatch(text, /addPassword/);
+                assert.ok(text.length < 5000, `${text.length} bytes`);
                 assert.ok(!text.includes(token));
                 assert.ok(!text.includes(KEY));
-                // The provider's helpers travel by value: the Graph client and the secrets module.
-                assert.match(text, /addPassword/);
-                assert.match(text, /keyMaterialFromRandomBytes|must be standard padded base64/);
             } finally {
                 delete process.env.ADDIN_CREDENTIALS_GRAPH_TOKEN;
             }
@@ -139,26 +140,38 @@ describe("CredentialGeneration", () => {
             assert.deepEqual(await diff("id", olds, { ...valid, valueSource: "random-bytes" }), { changes: false });
         });
 
-        it("replaces on every input change; create-before-delete only with a new displayName", async () => {
+        it("replaces (create before delete) only for a new identity: clientId or displayName", async () => {
             const diff = mod.credentialGenerationProvider.diff;
             assert.ok(diff);
-            assert.deepEqual(await diff("id", olds, { ...valid, valueSource: "random-bytes", endDateTime: "2026-12-01T00:00:00Z" }), {
-                changes: true,
-                replaces: ["endDateTime"],
-                deleteBeforeReplace: true,
-            });
-            assert.deepEqual(await diff("id", olds, { ...valid, valueSource: "random-bytes", displayName: "next" }), {
-                changes: true,
-                replaces: ["displayName"],
-                deleteBeforeReplace: false,
-            });
+            assert.deepEqual(await diff("id", olds, { ...valid, valueSource: "random-bytes", displayName: "next" }), { changes: true, replaces: ["displayName"] });
+            assert.deepEqual(await diff("id", olds, { ...valid, valueSource: "random-bytes", clientId: "22222222-2222-3333-4444-555555555555" }), { changes: true, replaces: ["clientId"] });
+            assert.deepEqual(await diff("id", olds, { ...valid, valueSource: "random-bytes", clientId: valid.clientId.toUpperCase() }), { changes: false }, "GUIDs are case-insensitive");
         });
 
-        it("replaces when a value is unknown during preview", async () => {
+        it("repairs in place (an update, no replacement) for new dates, drift found by read, or older provider code", async () => {
+            const diff = mod.credentialGenerationProvider.diff;
+            assert.ok(diff);
+            const news = { ...valid, valueSource: "random-bytes" as const };
+            assert.deepEqual(await diff("id", olds, { ...news, endDateTime: "2026-12-01T00:00:00Z" }), { changes: true });
+            assert.deepEqual(await diff("id", { ...olds, missing: ["password"] }, news), { changes: true });
+            assert.deepEqual(await diff("id", { ...olds, drift: ["sign: usage is Verify, expected Sign"] }, news), { changes: true });
+            assert.deepEqual(await diff("id", { ...olds, __provider: "old text" } as typeof olds, { ...news, __provider: "new text" } as typeof news), { changes: true });
+        });
+
+        it("records a new keyMaterial as asked for without asking again: the generation keeps the value it has", async () => {
+            const diff = mod.credentialGenerationProvider.diff;
+            assert.ok(diff);
+            const other = Buffer.alloc(32, 9).toString("base64");
+            const news = { ...valid, valueSource: "random-bytes" as const, keyMaterial: other };
+            assert.deepEqual(await diff("id", olds, news), { changes: true });
+            assert.deepEqual(await diff("id", { ...olds, requestedKeyMaterial: other }, news), { changes: false });
+        });
+
+        it("plans an update when a repairable value is unknown during preview", async () => {
             const diff = mod.credentialGenerationProvider.diff;
             assert.ok(diff);
             const result = await diff("id", olds, { ...valid, valueSource: "random-bytes", keyMaterial: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" });
-            assert.deepEqual(result.replaces, ["keyMaterial"]);
+            assert.deepEqual(result, { changes: true });
         });
     });
 });

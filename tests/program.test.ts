@@ -1,25 +1,13 @@
+// index.ts with the real stack files, run as `pulumi up` runs it: the engine stand-in (preview,
+// then update), Pulumi's dynamic provider host, the emulator as the tenant.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { LifecycleHarness, DynamicProviderCalls, PROGRAM_PATH, RunResult } from "../harness/lifecycle";
-
-/**
- * index.ts run in mock mode with the real stack files. The harness applies the engine's secret
- * rules (mocks alone apply none) and records every registration. The provider calls are stubbed:
- * this spec is about the program's wiring; the provider has its own specs against the emulator.
- */
-const fakeProvider: DynamicProviderCalls = {
-    check: async (_urn, _olds, news) => ({ inputs: news, failures: [] }),
-    diff: async () => ({ changes: false, replaces: [], deleteBeforeReplace: false }),
-    create: async (urn, news) => ({
-        id: `id-${urn.split("::").pop()}`,
-        outs: { ...news, signKeyId: "s", verifyKeyId: "v", passwordKeyId: "p", clientSecret: `secret-${String(news.displayName)}`, missing: [], drift: [] },
-    }),
-    read: async (id, _urn, props) => ({ id, props }),
-    update: async () => { throw new Error("no update expected"); },
-    delete: async () => undefined,
-};
+import { adoptedSecretNamesOf, parseAddIns } from "../program/config";
+import { Lab, startLab } from "../tools/lab";
+import { EngineStack, EXIT } from "../engine/stack";
+import { RunResult } from "../engine/deployment";
 
 function stackConfig(stack: string): Record<string, string> {
     const file = path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`);
@@ -27,46 +15,70 @@ function stackConfig(stack: string): Record<string, string> {
     return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
-const names = (r: RunResult) => r.steps.map((s) => `${s.type} ${s.name}`).sort();
+const names = (r: RunResult) => r.steps.filter((s) => s.op !== "refresh" && s.type !== "addin-credentials:index:AddInCredentialSet" && s.type !== "addin-credentials:index:RemoteWebDelivery").map((s) => `${s.op} ${s.type} ${s.name}`).sort();
 
-describe("index.ts (the program)", () => {
-    let harness: LifecycleHarness;
+describe("index.ts (the program)", function () {
+    this.timeout(60_000);
+    let lab: Lab;
+    let stack: EngineStack;
 
-    beforeEach(() => {
-        harness = new LifecycleHarness({ programPath: PROGRAM_PATH, provider: fakeProvider, stack: "dev" });
+    before(async () => {
+        lab = await startLab();
     });
 
-    it("declares the full dev resource set: one generation, its bytes, two vault secrets", async () => {
-        const run = await harness.run({
-            config: { ...stackConfig("dev"), "addin-credentials:planningTime": "2026-12-02T00:00:00Z" },
-        });
+    after(async () => {
+        await lab?.close();
+    });
 
+    beforeEach(() => {
+        lab.emu.reset();
+        stack = lab.newStack({ stack: "dev" });
+    });
+
+    it("declares the full dev resource set: one generation, its bytes, two vault secrets, with secret outputs", async () => {
+        lab.emu.tenant.addLegacyServicePrincipal({ appId: "3f2b8c1e-7d4a-4e6b-9a15-2c8d0e7f4b63", displayName: "HR portal" });
+        lab.emu.clock.freeze(new Date("2026-12-02T00:00:00Z"));
+
+        const up = await stack.up({ config: { ...stackConfig("dev"), "addin-credentials:planningTime": "2026-12-02T00:00:00Z" } });
+
+        assert.equal(up.exitCode, EXIT.success, up.error);
+        assert.equal(up.planMismatch, undefined);
+        const run = up.update as RunResult;
         assert.deepEqual(names(run), [
-            "azure-native:keyvault:Secret hr-portal-delivery-client-secret",
-            "azure-native:keyvault:Secret hr-portal-delivery-secondary-client-secret",
-            "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration hr-portal-slot-a",
-            "pulumi-nodejs:dynamic/addin-credentials:CredentialInventory hr-portal-inventory",
-            "random:index/randomBytes:RandomBytes hr-portal-slot-a-bytes",
+            "create azure-native:keyvault:Secret hr-portal-delivery-client-secret",
+            "create azure-native:keyvault:Secret hr-portal-delivery-secondary-client-secret",
+            "create pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration hr-portal-slot-a",
+            "create pulumi-nodejs:dynamic/addin-credentials:CredentialInventory hr-portal-inventory",
+            "create random:index/randomBytes:RandomBytes hr-portal-slot-a-bytes",
         ]);
         // Options: every child hangs under its component (the URN carries the parent chain).
-        assert.deepEqual([...harness.state.keys()].sort(), [
-            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-client-secret",
-            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-secondary-client-secret",
-            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration::hr-portal-slot-a",
-            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$pulumi-nodejs:dynamic/addin-credentials:CredentialInventory::hr-portal-inventory",
-            "urn:pulumi:dev::addin-credentials::addin-credentials:index:AddInCredentialSet$random:index/randomBytes:RandomBytes::hr-portal-slot-a-bytes",
+        const set = "addin-credentials:index:AddInCredentialSet";
+        assert.deepEqual(stack.checkpoint.resources.filter((r) => r.custom).map((r) => r.urn).sort(), [
+            `urn:pulumi:dev::addin-credentials::${set}$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-client-secret`,
+            `urn:pulumi:dev::addin-credentials::${set}$addin-credentials:index:RemoteWebDelivery$azure-native:keyvault:Secret::hr-portal-delivery-secondary-client-secret`,
+            `urn:pulumi:dev::addin-credentials::${set}$pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration::hr-portal-slot-a`,
+            `urn:pulumi:dev::addin-credentials::${set}$pulumi-nodejs:dynamic/addin-credentials:CredentialInventory::hr-portal-inventory`,
+            `urn:pulumi:dev::addin-credentials::${set}$random:index/randomBytes:RandomBytes::hr-portal-slot-a-bytes`,
         ]);
         const out = run.outputs.addins;
         assert.equal(out.secret, true, "the addins output holds secrets, so the engine stores it secret");
         const hr = (out.value as Record<string, Record<string, unknown>>)["hr-portal"];
-        assert.equal(hr.clientSecret, "secret-addin-credentials/hr-portal/gen-0/2026-12-01");
-        assert.match(String(hr.webConfigAppSettings), /<add key="ClientSecret" value="secret-addin-credentials\/hr-portal\/gen-0\/2026-12-01" \/>/);
-        const vault = [...harness.state.values()].find((r) => r.name === "hr-portal-delivery-client-secret");
+        const generation = stack.checkpoint.resources.find((r) => r.name === "hr-portal-slot-a");
+        assert.equal(hr.clientSecret, generation?.outputs.clientSecret);
+        assert.deepEqual(generation?.secretOutputs.slice().sort(), ["clientSecret", "keyMaterial"]);
+        assert.equal(generation?.retainOnDelete, true, "generations are retained when the engine deletes their slot");
+        assert.ok(String(hr.webConfigAppSettings).includes(`<add key="ClientSecret" value="${String(hr.clientSecret)}" />`));
+        const vault = stack.checkpoint.resources.find((r) => r.name === "hr-portal-delivery-client-secret");
         assert.ok(vault?.secretOutputs.includes("properties"), "the vault secret's value is a secret input");
     });
 
     it("declares the full prod resource set with the adopted secret kept secret", async () => {
-        const run = await harness.run({
+        lab.emu.tenant.addLegacyServicePrincipal({ appId: "9c41e7a2-0b5d-4f83-8e6a-71d2c3b4a5f6", displayName: "Contract review" });
+        lab.emu.tenant.addLegacyServicePrincipal({ appId: "5e8d3a17-c2f9-4b06-a4e1-0f7b9c2d6e38", displayName: "Expense tracker" });
+        lab.emu.clock.freeze(new Date("2027-01-05T00:00:00Z"));
+        const prod = lab.newStack({ stack: "prod" });
+
+        const up = await prod.up({
             config: {
                 ...stackConfig("prod"),
                 "addin-credentials:planningTime": "2027-01-05T00:00:00Z",
@@ -75,93 +87,91 @@ describe("index.ts (the program)", () => {
             secretKeys: ["addin-credentials:adoptedClientSecrets"],
         });
 
+        assert.equal(up.exitCode, EXIT.success, up.error);
+        const run = up.update as RunResult;
         assert.deepEqual(names(run), [
-            "azure-native:keyvault:Secret contract-review-delivery-client-secret",
-            "azure-native:keyvault:Secret contract-review-delivery-secondary-client-secret",
-            "azure-native:web:WebAppApplicationSettings contract-review-delivery-app-settings",
-            "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration contract-review-slot-a",
-            "pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration expense-tracker-slot-a",
-            "pulumi-nodejs:dynamic/addin-credentials:CredentialInventory contract-review-inventory",
-            "pulumi-nodejs:dynamic/addin-credentials:CredentialInventory expense-tracker-inventory",
-            "random:index/randomBytes:RandomBytes expense-tracker-slot-a-bytes",
+            "create azure-native:keyvault:Secret contract-review-delivery-client-secret",
+            "create azure-native:keyvault:Secret contract-review-delivery-secondary-client-secret",
+            "create azure-native:web:WebAppApplicationSettings contract-review-delivery-app-settings",
+            "create pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration contract-review-slot-a",
+            "create pulumi-nodejs:dynamic/addin-credentials:CredentialGeneration expense-tracker-slot-a",
+            "create pulumi-nodejs:dynamic/addin-credentials:CredentialInventory contract-review-inventory",
+            "create pulumi-nodejs:dynamic/addin-credentials:CredentialInventory expense-tracker-inventory",
+            "create random:index/randomBytes:RandomBytes expense-tracker-slot-a-bytes",
         ]);
-        const inventory = [...harness.state.values()].find((r) => r.name === "expense-tracker-inventory");
+        const inventory = prod.checkpoint.resources.find((r) => r.name === "expense-tracker-inventory");
         assert.equal(inventory?.inputs.adoptedSecretEndDateTime, "2027-03-15T00:00:00Z");
         assert.equal(inventory?.inputs.cleanup, "expired");
         assert.equal(run.outputs.addins.secret, true);
         const expense = (run.outputs.addins.value as Record<string, Record<string, unknown>>)["expense-tracker"];
         assert.equal(expense.secondaryClientSecret, "adopted-secret-value");
-        assert.doesNotMatch(run.consoleText, /adopted-secret-value/);
+        assert.doesNotMatch(run.consoleText + up.preview.consoleText, /adopted-secret-value/);
         // useKeyVaultReferences: the site gets references, not secret values, plus its other settings.
-        const settings = [...harness.state.values()].find((r) => r.name === "contract-review-delivery-app-settings");
+        const settings = prod.checkpoint.resources.find((r) => r.name === "contract-review-delivery-app-settings");
         const properties = settings?.inputs.properties as Record<string, string>;
         assert.deepEqual(Object.keys(properties).sort(), [
             "APPLICATIONINSIGHTS_CONNECTION_STRING", "ClientId", "ClientSecret", "SecondaryClientSecret",
             "SharePointSiteUrl", "WEBSITE_RUN_FROM_PACKAGE",
         ]);
-        assert.match(properties.ClientSecret, /^@Microsoft\.KeyVault\(SecretUri=/);
-        assert.doesNotMatch(JSON.stringify(properties), /secret-addin-credentials/);
+        assert.match(properties.ClientSecret, /^@Microsoft\.KeyVault\(SecretUri=https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\//);
+        const contractSecret = (run.outputs.addins.value as Record<string, Record<string, unknown>>)["contract-review"].clientSecret as string;
+        assert.ok(!JSON.stringify(properties).includes(contractSecret), "no secret value in the app settings");
     });
 
-    it("fails naming the key when addins is missing", async () => {
-        await assert.rejects(harness.run({ config: {} }), /addin-credentials:addins/);
+    it("fails the preview naming the key when addins is missing", async () => {
+        const result = await stack.preview({ config: {} });
+
+        assert.equal(result.exitCode, EXIT.error);
+        assert.match(result.error ?? "", /addin-credentials:addins/);
     });
 
-    it("passes cleanup, removeKeyIds and forceCleanup through to the set's inventory", async () => {
+    it("passes cleanup, removeKeyIds and forceCleanup through to the set's inventory, and warns of a listed keyId on no entry", async () => {
+        lab.emu.tenant.addLegacyServicePrincipal({ appId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", displayName: "CRM" });
+        lab.emu.clock.freeze(new Date("2026-12-02T00:00:00Z"));
         const keyId = "0b6c6d1e-7e5a-4f3c-9a51-3f1f6f0f2a10";
         const addins = JSON.stringify([{
-            name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01",
+            name: "crm", clientId: "6F1C2A57-43DE-4B5A-9A53-1D2F0C8E7B11", firstGenerationStart: "2026-12-01",
             cleanup: "unmanaged", removeKeyIds: [keyId], forceCleanup: true,
         }]);
-        await harness.run({ config: { "addin-credentials:addins": addins, "addin-credentials:planningTime": "2026-12-02T00:00:00Z" } });
 
-        const inventory = [...harness.state.values()].find((r) => r.name === "crm-inventory");
+        const up = await stack.up({ config: { "addin-credentials:addins": addins, "addin-credentials:planningTime": "2026-12-02T00:00:00Z" } });
+
+        assert.equal(up.exitCode, EXIT.success, up.error);
+        const inventory = stack.checkpoint.resources.find((r) => r.name === "crm-inventory");
         assert.deepEqual(
-            [inventory?.inputs.cleanup, inventory?.inputs.removeKeyIds, inventory?.inputs.forceCleanup, inventory?.inputs.declaredDisplayNames, inventory?.inputs.gracePeriodDays],
-            ["unmanaged", [keyId], true, ["addin-credentials/crm/gen-0/2026-12-01"], 7],
+            [inventory?.inputs.clientId, inventory?.inputs.cleanup, inventory?.inputs.removeKeyIds, inventory?.inputs.forceCleanup, inventory?.inputs.declaredDisplayNames, inventory?.inputs.gracePeriodDays],
+            ["6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", "unmanaged", [keyId], true, ["addin-credentials/crm/gen-0/2026-12-01"], 7],
         );
+        assert.ok(up.preview.logs.some((l) => l.severity === "warning" && l.message.includes(`removeKeyIds: keyId ${keyId} is neither a key nor a password on this object`)));
     });
+});
+
+describe("program/config", () => {
+    const crm = { name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01" };
 
     for (const [field, value, message] of [
         ["cleanup", "all", 'Config addin-credentials:addins[0].cleanup must be one of "expired", "none", "unmanaged"; got "all".'],
         ["removeKeyIds", ["abc"], 'Config addin-credentials:addins[0].removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ["abc"].'],
         ["forceCleanup", "yes", 'Config addin-credentials:addins[0].forceCleanup must be true or false; got "yes".'],
+        ["clientId", "nope", 'Config addin-credentials:addins[0].clientId must be the add-in\'s client id (a GUID); got "nope".'],
     ] as const) {
-        it(`fails naming the entry and field when ${field} is malformed`, async () => {
-            const addins = JSON.stringify([{ name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01", [field]: value }]);
-            await assert.rejects(harness.run({ config: { "addin-credentials:addins": addins } }), { message });
+        it(`throws naming the entry and field when ${field} is malformed`, () => {
+            assert.throws(() => parseAddIns([{ ...crm, [field]: value }]), { message });
         });
     }
 
-    it("fails naming the key when an adopted secret's end date has no secret, or the reverse", async () => {
-        const addin = { name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01" };
-        const secrets = (m: Record<string, string>) => ({ "addin-credentials:adoptedClientSecrets": JSON.stringify(m) });
-
-        await assert.rejects(
-            harness.run({ config: { "addin-credentials:addins": JSON.stringify([{ ...addin, adoptedSecretEndDateTime: "2027-01-01" }]) } }),
-            { message: 'Config addin-credentials:addins[0].adoptedSecretEndDateTime is set but addin-credentials:adoptedClientSecrets has no entry "crm": ' +
-                "set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.crm' <secret>, or remove adoptedSecretEndDateTime." },
-        );
-        await assert.rejects(
-            harness.run({ config: { "addin-credentials:addins": JSON.stringify([addin]), ...secrets({ crm: "s3cret-value" }) }, secretKeys: ["addin-credentials:adoptedClientSecrets"] }),
-            { message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedSecretEndDateTime is missing: ' +
-                "give the date the adopted secret expires (npm run inventory lists the end dates)." },
-        );
-        await assert.rejects(
-            harness.run({ config: { "addin-credentials:addins": JSON.stringify([addin]), ...secrets({ hr: "s3cret-value" }) }, secretKeys: ["addin-credentials:adoptedClientSecrets"] }),
-            (e: Error) => e.message === 'Config addin-credentials:adoptedClientSecrets names "hr", which no entry of addin-credentials:addins has.' && !e.message.includes("s3cret"),
-        );
-        await assert.rejects(
-            harness.run({ config: { "addin-credentials:addins": JSON.stringify([addin]), "addin-credentials:adoptedClientSecrets": "s3cret-not-json" } }),
-            (e: Error) => e.message.startsWith("Config addin-credentials:adoptedClientSecrets must be an object of add-in name to secret") && !e.message.includes("s3cret"),
-        );
-    });
-
-    it("fails naming the entry and field when a clientId is malformed", async () => {
-        const addins = JSON.stringify([{ name: "crm", clientId: "nope", firstGenerationStart: "2026-12-01" }]);
-        await assert.rejects(
-            harness.run({ config: { "addin-credentials:addins": addins } }),
-            { message: 'Config addin-credentials:addins[0].clientId must be the add-in\'s client id (a GUID); got "nope".' },
-        );
+    it("throws naming the key when an adopted secret's end date has no secret, or the reverse, never quoting a secret", () => {
+        assert.throws(() => parseAddIns([{ ...crm, adoptedSecretEndDateTime: "2027-01-01" }], []), {
+            message: 'Config addin-credentials:addins[0].adoptedSecretEndDateTime is set but addin-credentials:adoptedClientSecrets has no entry "crm": ' +
+                "set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.crm' <secret>, or remove adoptedSecretEndDateTime.",
+        });
+        assert.throws(() => parseAddIns([crm], adoptedSecretNamesOf(JSON.stringify({ crm: "s3cret-value" }))), {
+            message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedSecretEndDateTime is missing: ' +
+                "give the date the adopted secret expires (npm run inventory lists the end dates).",
+        });
+        assert.throws(() => parseAddIns([crm], adoptedSecretNamesOf(JSON.stringify({ hr: "s3cret-value" }))), {
+            message: 'Config addin-credentials:adoptedClientSecrets names "hr", which no entry of addin-credentials:addins has.',
+        });
+        assert.throws(() => adoptedSecretNamesOf("s3cret-not-json"), (e: Error) => e.message.startsWith("Config addin-credentials:adoptedClientSecrets must be an object of add-in name to secret") && !e.message.includes("s3cret"));
     });
 });

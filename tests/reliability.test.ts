@@ -638,7 +638,7 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
         it("refuses a malformed client id (Check, component, program config)", async () => {
             await checkRefuses("malformed clientId", "clientId", /clientId must be the add-in's client id, a GUID.*got "not-a-guid"/, { clientId: "not-a-guid" });
             await throwsClearly("AddInCredentialSet: malformed clientId", /clientId must be the add-in's client id, a GUID.*got "1234"/, () => component({ clientId: "1234" }));
-            const { parseAddIns } = await import("../components/programConfig");
+            const { parseAddIns } = await import("../program/config");
             await throwsClearly("program config: malformed clientId", /addin-credentials:addins\[0\]\.clientId must be the add-in's client id \(a GUID\); got "crm"/,
                 () => parseAddIns([{ name: "crm", clientId: "crm", firstGenerationStart: "2026-01-01" }]));
         });
