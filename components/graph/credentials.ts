@@ -1,5 +1,6 @@
-// Reading and writing the credential collections of one Entra object, with the two safety nets
-// Graph does not provide (DOMAIN.md §2):
+// Reading and writing the credential collections of one Entra object, with the safety nets
+// Graph does not provide (Microsoft Graph v1.0: serviceprincipal-update, application-update;
+// concepts/best-practices, eventual consistency):
 // - No optimistic concurrency: PATCH replaces the whole `keyCredentials` collection, so two
 //   read-merge-writes on one object can erase each other's keys. Writes are serialized per object
 //   inside the provider process ({@link withObjectLock}); the engine runs resources of one
@@ -8,11 +9,15 @@
 //   by polling ({@link pollCredentials}), and the process remembers which keyIds it has written
 //   or removed ({@link expectationsOf}) so that a stale view is recognised and never used as the
 //   base of a merge (which would silently drop a key written a moment earlier).
+// - Answers are read strictly ({@link credentialsAnswer}): a body that is not the documented shape
+//   is a GraphResponseError, never "no credentials" (which a merge would turn into erasing every
+//   other key) nor "gone".
 //
 // Process-wide state lives on `globalThis`, created on first use inside the provider host: the
 // serialized provider must not capture live objects.
-import { GraphClient } from "./client";
+import { GraphAnswer, GraphClient } from "./client";
 import { consistencyTimeoutError } from "./errors";
+import { arrayField, dateField, entryObject, Fail, guidField, objectBody, optionalStringField, stringField } from "./shape";
 import { CredentialTarget } from "./target";
 
 /** A key credential as Graph returns it (`key` is always null on read). */
@@ -52,22 +57,55 @@ export interface NewSymmetricKey {
     readonly endDateTime: string;
 }
 
-/** Reads the object's credentials; undefined when Graph answers 404 (gone, or not visible yet). */
+/**
+ * Reads a `$select=id,keyCredentials,passwordCredentials` answer strictly: both collections must
+ * be arrays (missing or null is not "none"), and every entry must have what the provider relies
+ * on: a GUID `keyId`; for keys a `type` and a `usage`; start and end date-times that parse; a
+ * `displayName` that is a string or null. Entries are returned as read, unknown fields included,
+ * because a PATCH sends the entries it keeps back as they were read.
+ */
+export const credentialsAnswer: GraphAnswer<ObjectCredentials> = (body, fail) => {
+    const o = objectBody(body, fail);
+    const keys = arrayField(o, "keyCredentials", "", fail).map((e, i) => {
+        const where = `keyCredentials[${i}]`;
+        const k = credentialEntry(e, where, fail);
+        stringField(k, "type", `${where}.`, fail);
+        stringField(k, "usage", `${where}.`, fail);
+        return k as unknown as KeyCredentialView;
+    });
+    const passwords = arrayField(o, "passwordCredentials", "", fail).map((e, i) => {
+        const where = `passwordCredentials[${i}]`;
+        const p = credentialEntry(e, where, fail);
+        optionalStringField(p, "hint", `${where}.`, fail);
+        return p as unknown as PasswordCredentialView;
+    });
+    return { keyCredentials: keys, passwordCredentials: passwords };
+};
+
+/** The fields keys and passwords share. */
+function credentialEntry(e: unknown, where: string, fail: Fail): Record<string, unknown> {
+    const entry = entryObject(e, where, fail);
+    guidField(entry, "keyId", `${where}.`, fail);
+    dateField(entry, "startDateTime", `${where}.`, fail);
+    dateField(entry, "endDateTime", `${where}.`, fail);
+    optionalStringField(entry, "displayName", `${where}.`, fail);
+    return entry;
+}
+
+/**
+ * Reads the object's credentials; undefined when Graph answers 404 with its error JSON (gone, or
+ * not visible yet). Any other answer that is not the documented shape throws a GraphResponseError.
+ */
 export async function readCredentials(client: GraphClient, target: CredentialTarget, operation: string): Promise<ObjectCredentials | undefined> {
-    const res = await client.request<{ keyCredentials?: KeyCredentialView[]; passwordCredentials?: PasswordCredentialView[] }>({
+    const res = await client.request({
         operation,
         object: target.label,
         method: "GET",
         path: `${target.path}?$select=id,keyCredentials,passwordCredentials`,
         acceptStatus: [404],
+        answer: credentialsAnswer,
     });
-    if (res.status === 404 || res.body === undefined) {
-        return undefined;
-    }
-    return {
-        keyCredentials: res.body.keyCredentials ?? [],
-        passwordCredentials: res.body.passwordCredentials ?? [],
-    };
+    return res.status === 404 ? undefined : res.body;
 }
 
 /**
@@ -126,20 +164,31 @@ export async function addPassword(
     target: CredentialTarget,
     password: { readonly displayName: string; readonly startDateTime: string; readonly endDateTime: string },
 ): Promise<AddedPassword> {
-    const res = await client.request<{ keyId?: string; secretText?: string; hint?: string }>({
+    const res = await client.request({
         operation: "addPassword",
         object: target.label,
         method: "POST",
         path: `${target.path}/addPassword`,
         body: { passwordCredential: password },
         idempotent: false,
+        answer: addedPasswordAnswer,
     });
-    const body = res.body;
-    if (body?.keyId === undefined || typeof body.secretText !== "string") {
-        throw new Error(`Graph addPassword on ${target.label} returned HTTP ${res.status} without keyId or secretText.`);
-    }
-    return { keyId: body.keyId, secretText: body.secretText, hint: body.hint ?? body.secretText.slice(0, 3) };
+    // A 2xx always carries a body read by the answer (an empty one fails there).
+    return res.body as AddedPassword;
 }
+
+/**
+ * Reads addPassword's answer strictly: a GUID `keyId` and a `secretText` string; `hint` a string
+ * or null when present (else the first three characters of the secret, as Graph documents it).
+ * A body that fails is a GraphResponseError marked ambiguous: the password may exist.
+ */
+export const addedPasswordAnswer: GraphAnswer<AddedPassword> = (body, fail) => {
+    const o = objectBody(body, fail);
+    const keyId = guidField(o, "keyId", "", fail);
+    const secretText = stringField(o, "secretText", "", fail);
+    optionalStringField(o, "hint", "", fail);
+    return { keyId, secretText, hint: typeof o.hint === "string" ? o.hint : secretText.slice(0, 3) };
+};
 
 /**
  * Calls removePassword. A 400/404 is returned as "absent" (already removed, or not visible yet);
