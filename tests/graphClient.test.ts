@@ -227,6 +227,37 @@ describe("createGraphClient: strict answers", () => {
     });
 });
 
+describe("createGraphClient: one attempt at a time", () => {
+    it("sends once and returns the wait Retry-After gives, without sleeping", async () => {
+        const { c, calls, sleeps } = client([json(429, graphErrorBody("TooManyRequests", "slow down"), { "retry-after": "3" })]);
+        const outcome = await c.attempt(get, 1);
+        assert.deepEqual(outcome, { done: false, retry: { waitMs: 3000, retryAfter: true, cause: "HTTP 429 TooManyRequests" } });
+        assert.equal(calls.length, 1);
+        assert.deepEqual(sleeps, []);
+    });
+
+    it("returns the backoff of the attempt number when there is no Retry-After, and the timeout as a cause", async () => {
+        const { c } = client([json(503, graphErrorBody("serviceNotAvailable", "later")), "hang"]);
+        assert.deepEqual(await c.attempt({ ...get, method: "PATCH", body: {} }, 3), { done: false, retry: { waitMs: 400, retryAfter: false, cause: "HTTP 503 serviceNotAvailable" } });
+        assert.deepEqual(await c.attempt(get, 2), { done: false, retry: { waitMs: 200, retryAfter: false, cause: "timed out after 50 ms" } });
+    });
+
+    it("resolves with the answer, and throws on the last attempt as request does", async () => {
+        const { c } = client([json(200, { id: "sp-1" }), json(503, graphErrorBody("serviceNotAvailable", "later"))]);
+        assert.deepEqual(await c.attempt(get, 1), { done: true, response: { status: 200, body: { id: "sp-1" } } });
+        const err = await c.attempt(get, 4).catch((e: unknown) => e);
+        assert.ok(isGraphRequestError(err));
+        assert.equal(err.status, 503);
+    });
+
+    it("logs the retry and sleeps the wait in waitBeforeRetry", async () => {
+        const { c, sleeps, logs } = client([]);
+        await c.waitBeforeRetry(get, 1, { waitMs: 3000, retryAfter: true, cause: "HTTP 429 TooManyRequests" }, "re-reading, then retrying");
+        assert.deepEqual(sleeps, [3000]);
+        assert.deepEqual(logs, ["Graph get servicePrincipal on servicePrincipal sp-1: HTTP 429 TooManyRequests; re-reading, then retrying in 3000 ms (Retry-After) (attempt 2/4)"]);
+    });
+});
+
 describe("graphClientOptionsFromEnv", () => {
     it("uses the documented defaults", () => {
         assert.deepEqual(graphClientOptionsFromEnv({}), {

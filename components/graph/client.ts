@@ -14,6 +14,10 @@
 //   anything. A 5xx or a lost response may have created the password, so it is surfaced as
 //   *ambiguous* and the caller re-reads the object and adopts what it finds instead of
 //   blindly posting again (which would leave a duplicate).
+// - `attempt` sends one attempt and says how long the policy would wait; `request` is a loop over
+//   it. A caller that must re-read between attempts (credentials.ts updateKeyCredentials) uses the
+//   same two pieces, so there is one retry policy.
+//
 // Answers are read strictly (Graph documents JSON bodies and `{"error": {"code", ...}}` failures):
 // a 2xx body that is not JSON, or not the shape the request's `answer` expects, and an accepted
 // failure status (a 404 meaning "gone") without Graph's error JSON are GraphResponseErrors,
@@ -131,6 +135,15 @@ export interface GraphClient {
     readonly options: GraphClientOptions;
     /** Sends one request with the retry policy above; resolves with 2xx or an accepted status, else throws. */
     request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>>;
+    /**
+     * Sends attempt number `attempt` (1-based) of `req` once, without retrying or waiting: for a
+     * caller that must do something between attempts (re-read and rebuild a PATCH body). Resolves
+     * with the answer, or with the wait for a retryable failure when attempts are left; throws what
+     * {@link request} throws for a final failure.
+     */
+    attempt<T>(req: GraphRequest<T>, attempt: number): Promise<GraphAttempt<T>>;
+    /** Logs the retry of `req` and waits as `retry` says: what {@link request} does between attempts. */
+    waitBeforeRetry(req: GraphErrorContext, attempt: number, retry: GraphRetry, next?: string): Promise<void>;
 }
 
 /** Test seams of {@link createGraphClient}. */
@@ -252,7 +265,7 @@ export function createGraphClient(options: GraphClientOptions, deps: GraphClient
         }
     }
 
-    return { options, request };
+    return { options, request, attempt, waitBeforeRetry };
 }
 
 /** Exponential backoff with jitter: a random wait in [½, 1] × base × 2^(attempt-1), capped. */
