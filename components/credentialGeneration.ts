@@ -9,9 +9,11 @@
 //            principal fails `pulumi preview`, not the middle of `pulumi up`.
 //   create - resolve T (1-2 GETs); under the per-object write lock: GET T (keyCredentials,
 //            passwordCredentials: adopt or clear leftovers of an interrupted attempt with this
-//            displayName); POST T/addPassword; PATCH T {keyCredentials: existing (key null) + Sign +
-//            Verify}; GET T until all three keyIds are seen on 2 consecutive reads (re-PATCH if the
-//            keys vanished: another writer). If the PATCH fails: POST T/removePassword (rollback).
+//            displayName); POST T/addPassword; GET T and PATCH T {keyCredentials: existing (key
+//            null) + Sign + Verify}, built from that read (re-read before each retry of the PATCH,
+//            so another tool's key added meanwhile is kept); GET T until all three keyIds are seen
+//            on 2 consecutive reads (re-PATCH if the keys vanished: another writer). If the PATCH
+//            fails: POST T/removePassword (rollback).
 //   read   - GET T; reports entries gone (`missing`) or changed (`drift`) out of band; all three
 //            gone, or T gone → empty id, so refresh drops the resource.
 //   diff   - no Graph call: a new clientId or displayName is a replacement (create before delete);
@@ -43,8 +45,9 @@ import {
     readFreshCredentials,
     removePassword,
     requireConfirmed,
+    replaceKeys,
+    updateKeyCredentials,
     withObjectLock,
-    writeKeyCredentials,
 } from "./graph/credentials";
 import { consistencyTimeoutError, generationConflictError, isAmbiguousWriteError, TargetNotFoundErrorName } from "./graph/errors";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
@@ -479,8 +482,9 @@ async function createRound(client: GraphClient, target: CredentialTarget, inputs
     const leftoverKeyIds = leftovers.keys.map((k) => k.keyId);
 
     try {
-        // Leftover keys of this generation are replaced by fresh ones in the same PATCH.
-        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !leftoverKeyIds.includes(k.keyId)), keys, leftoverKeyIds);
+        // Leftover keys of this generation are replaced by fresh ones in the same PATCH, built from
+        // a read made now (after addPassword), so that a key another tool added since is kept.
+        await updateKeyCredentials(client, target, "read credentials before key write", replaceKeys(leftoverKeyIds, keys));
         const confirmed = await confirmKeys(client, target, password.keyId, keys);
         // A password from an earlier round whose addPassword failed ambiguously (HTTP 5xx, lost
         // response) may have become visible only now: it is a duplicate of ours, remove it.
@@ -537,8 +541,7 @@ async function confirmKeys(
             );
         }
         console.error(`CredentialGeneration create on ${target.label}: the new keys disappeared after writing (another writer?); writing them again.`);
-        const ours = keys.map((k) => k.keyId);
-        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !ours.includes(k.keyId)), keys);
+        await updateKeyCredentials(client, target, "read credentials before rewriting keys", replaceKeys([], keys), view);
     }
 }
 
@@ -687,9 +690,7 @@ async function deleteEntries(client: GraphClient, target: CredentialTarget, sign
         }
         view = poll.view;
     }
-    if (view.keyCredentials.some((k) => ours.includes(k.keyId))) {
-        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !ours.includes(k.keyId)), [], ours);
-    } else {
+    if ((await updateKeyCredentials(client, target, "read credentials before delete", replaceKeys(ours), view)) === undefined) {
         const exp = expectationsOf(target.objectId);
         ours.forEach((id) => exp.present.delete(id));
     }

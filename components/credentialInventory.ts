@@ -22,7 +22,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup } from "./classify";
 import { createGraphClient, GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
-import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, requireConfirmed, withObjectLock, writeKeyCredentials } from "./graph/credentials";
+import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, replaceKeys, requireConfirmed, updateKeyCredentials, withObjectLock } from "./graph/credentials";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
 import { providerShim } from "./providerShim";
 import { isUnknown } from "./unknown";
@@ -439,9 +439,9 @@ async function removeEntries(client: GraphClient, target: CredentialTarget, view
     }
     const keyIds = remove.filter((e) => e.kind === "key").map((e) => e.keyId);
     const passwordIds = remove.filter((e) => e.kind === "password").map((e) => e.keyId);
-    if (keyIds.length > 0 && view.keyCredentials.some((k) => keyIds.includes(k.keyId))) {
-        await writeKeyCredentials(client, target, view.keyCredentials.filter((k) => !keyIds.includes(k.keyId)), [], keyIds);
-    }
+    // `view` was read right before (no request since): the PATCH's first attempt is built from it,
+    // a retry from a fresh read.
+    await updateKeyCredentials(client, target, "read credentials for cleanup", replaceKeys(keyIds), view);
     for (const keyId of passwordIds) {
         for (let round = 1; ; round++) {
             await removePassword(client, target, keyId);

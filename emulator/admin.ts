@@ -17,6 +17,9 @@
  *   POST   /_emulator/faults/throttle            {times?, retryAfterSeconds?, match?}
  *   POST   /_emulator/faults/serverError         {status?, times?, retryAfterSeconds?, match?}
  *   POST   /_emulator/faults/hang                {ms?, times?, match?}
+ *   POST   /_emulator/faults/badBody             {status?, contentType?, body, times?, match?}  (something other than Graph answers)
+ *   POST   /_emulator/faults/onRequest           {when?, times?, match?, seedCredentials: {objectId, keyCredentials?, passwordCredentials?}}
+ *                                                (another tool adds those entries at that moment of a matching request)
  *   POST   /_emulator/faults/tokenBucket         {capacity, refillPerSecond, match?};  DELETE turns it off
  *   POST   /_emulator/faults/readAfterWriteLag   {reads}
  *   POST   /_emulator/faults/policy              {id?, passwordLifetime?, symmetricKeyLifetime?, blockPasswordAddition?, blockSymmetricKeyAddition?, maxPasswordCredentials?};  DELETE clears it
@@ -28,7 +31,7 @@
  * `match` is {method?, path? (substring), operation?}.
  */
 import { AcsError } from "./acs";
-import { TokenBucketOptions } from "./faults";
+import { BadBodyOptions, HookMoment, TokenBucketOptions } from "./faults";
 import { EmulatorRequest, EmulatorResponse } from "./http";
 import { JsonValue } from "./model";
 import type { EmulatorImpl } from "./server";
@@ -156,6 +159,21 @@ function faultsRoute(emu: EmulatorImpl, method: string, which: string | undefine
         case "hang":
             f.hang(b);
             break;
+        case "badBody":
+            f.badBody(b as unknown as BadBodyOptions);
+            break;
+        case "onRequest": {
+            // Over HTTP the action cannot be code: it is another tool's write of the given entries.
+            const o = obj(body);
+            const seed = o.seedCredentials;
+            if (typeof seed !== "object" || seed === null || Array.isArray(seed) || typeof seed.objectId !== "string") {
+                throw new AdminError("onRequest needs seedCredentials: {objectId, keyCredentials?, passwordCredentials?}");
+            }
+            const { objectId, ...entries } = seed;
+            emu.tenant.credentials(objectId); // an unknown object fails now, not at the request
+            f.onRequest({ when: o.when as HookMoment | undefined, times: b.times, match: b.match, run: () => void emu.tenant.seedCredentials(objectId, entries) });
+            break;
+        }
         case "tokenBucket":
             f.tokenBucket(b as unknown as TokenBucketOptions);
             break;
@@ -166,7 +184,7 @@ function faultsRoute(emu: EmulatorImpl, method: string, which: string | undefine
             f.policy(b);
             break;
         default:
-            throw new AdminError(`unknown fault "${which}"; use latency, throttle, serverError, hang, tokenBucket, readAfterWriteLag or policy`);
+            throw new AdminError(`unknown fault "${which}"; use latency, throttle, serverError, hang, badBody, onRequest, tokenBucket, readAfterWriteLag or policy`);
     }
     return ok(200, f.snapshot());
 }

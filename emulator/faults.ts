@@ -1,13 +1,18 @@
 /**
  * Fault and realism controls. Every control is off by default and `reset()` turns them all off.
- * Counted faults (`throttle`, `serverError`, `hang`) fire on the next `times` matching requests;
- * `latency` and `tokenBucket` stay until cleared. The admin endpoint (`/_emulator/faults/...`)
- * drives the same methods.
+ * Counted faults (`throttle`, `serverError`, `hang`, `badBody`, `onRequest`) fire on the next
+ * `times` matching requests; `latency` and `tokenBucket` stay until cleared. The admin endpoint
+ * (`/_emulator/faults/...`) drives the same methods. Each request's entry in the request log lists
+ * the counted faults that acted on it (`faults`).
  *
  * Why these: Graph throttles with 429 and does not always send `Retry-After` (concepts/throttling);
  * it has transient 5xx; its directory replicas lag (a read right after a write can miss it, even
- * 404 for a fresh object; terraform-provider-azuread's consistency helpers exist for this); and
- * tenant app-management policies cap or block credential additions (DOMAIN.md §2).
+ * 404 for a fresh object; terraform-provider-azuread's consistency helpers exist for this); tenant
+ * app-management policies cap or block credential additions (Graph: appManagementPolicy); and on a
+ * real network something other than Graph can answer in its place (`badBody`: a proxy's sign-in
+ * page, a captive portal, a truncating middlebox). `onRequest` is not a Graph behaviour: it lets a
+ * test act at an exact moment of another client's request, e.g. another tool writing a key while
+ * the provider waits out a 429 (Graph has no concurrency control, so such a write can be lost).
  */
 import { performance } from "node:perf_hooks";
 
@@ -58,6 +63,43 @@ export interface HangOptions {
     readonly times?: number;
     /** @default - every request */
     readonly match?: RequestMatch;
+}
+
+/**
+ * Something other than Graph answers matching requests: the request never reaches Graph (nothing
+ * is changed) and the answer is the given status, content type and raw body, sent as is.
+ */
+export interface BadBodyOptions {
+    /** HTTP status of the answer (100-599). @default 200 */
+    readonly status?: number;
+    /** `Content-Type` of the answer; null sends none. @default "text/html; charset=utf-8" */
+    readonly contentType?: string | null;
+    /** The raw body, e.g. `"<html>…sign in…</html>"`, `"{}"`, `"null"`, a truncated JSON text; "" for none. */
+    readonly body: string;
+    /** @default 1 */
+    readonly times?: number;
+    /** @default - every request */
+    readonly match?: RequestMatch;
+}
+
+/** When an {@link OnRequestOptions} hook runs. */
+export type HookMoment = "before" | "after";
+
+/**
+ * Runs `run` at a moment of a matching request: `"before"`, when it arrives (before latency,
+ * faults and Graph act on it; the request waits for `run`); `"after"`, once its answer has been
+ * sent (a request that is never answered never gets there). Models another client acting at that
+ * moment, e.g. another tool adding a key (`emu.tenant.seedCredentials`), not a Graph feature.
+ */
+export interface OnRequestOptions {
+    /** @default "before" */
+    readonly when?: HookMoment;
+    /** @default 1 */
+    readonly times?: number;
+    /** @default - every request */
+    readonly match?: RequestMatch;
+    /** What happens at that moment. */
+    readonly run: (req: RequestInfo) => void | Promise<void>;
 }
 
 /** Graph-like rate limit: each request takes a token; none left → 429 with Retry-After. */
@@ -155,6 +197,8 @@ export class Faults {
     private throttles: Counted<ThrottleOptions>[] = [];
     private serverErrors: Counted<ServerErrorOptions>[] = [];
     private hangs: Counted<HangOptions>[] = [];
+    private badBodies: Counted<BadBodyOptions>[] = [];
+    private hooks: Counted<OnRequestOptions>[] = [];
     private bucket: { options: TokenBucketOptions; tokens: number; at: number } | null = null;
     private lagReads = 0;
     private appPolicy: ResolvedPolicy | null = null;
@@ -185,6 +229,30 @@ export class Faults {
     /** The next `times` matching requests answer after `ms`, or never (`ms: null`). */
     hang(options: HangOptions = {}): void {
         this.hangs.push({ remaining: positive("faults.hang times", options.times ?? 1), options });
+    }
+
+    /** The next `times` matching requests are answered by something other than Graph, with the given status, content type and body. */
+    badBody(options: BadBodyOptions): void {
+        const status = options.status ?? 200;
+        if (!Number.isInteger(status) || status < 100 || status > 599) {
+            throw new Error(`faults.badBody: status ${String(status)} is not an HTTP status; pass 100 to 599.`);
+        }
+        if (typeof options.body !== "string") {
+            throw new Error(`faults.badBody: body must be the raw text to send (a string); got ${typeof options.body}.`);
+        }
+        this.badBodies.push({ remaining: positive("faults.badBody times", options.times ?? 1), options });
+    }
+
+    /** Runs `run` before or after the next `times` matching requests (see {@link OnRequestOptions}). */
+    onRequest(options: OnRequestOptions): void {
+        const when = options.when ?? "before";
+        if (when !== "before" && when !== "after") {
+            throw new Error(`faults.onRequest: when is ${String(when)}; pass "before" or "after".`);
+        }
+        if (typeof options.run !== "function") {
+            throw new Error("faults.onRequest: run must be a function.");
+        }
+        this.hooks.push({ remaining: positive("faults.onRequest times", options.times ?? 1), options: { ...options, when } });
     }
 
     /** Turns on a token-bucket rate limit (starts full), or off with null. */
@@ -236,6 +304,8 @@ export class Faults {
         this.throttles = [];
         this.serverErrors = [];
         this.hangs = [];
+        this.badBodies = [];
+        this.hooks = [];
         this.bucket = null;
         this.lagReads = 0;
         this.appPolicy = null;
@@ -250,6 +320,11 @@ export class Faults {
             throttles: this.throttles.map((t) => ({ remaining: t.remaining, retryAfterSeconds: t.options.retryAfterSeconds ?? null, match: m(t.options.match) })),
             serverErrors: this.serverErrors.map((t) => ({ remaining: t.remaining, status: t.options.status ?? 503, match: m(t.options.match) })),
             hangs: this.hangs.map((t) => ({ remaining: t.remaining, ms: t.options.ms ?? null, match: m(t.options.match) })),
+            badBodies: this.badBodies.map((t) => ({
+                remaining: t.remaining, status: t.options.status ?? 200, contentType: t.options.contentType === undefined ? "text/html; charset=utf-8" : t.options.contentType,
+                bytes: Buffer.byteLength(t.options.body), match: m(t.options.match),
+            })),
+            onRequest: this.hooks.map((t) => ({ remaining: t.remaining, when: t.options.when, match: m(t.options.match) })),
             tokenBucket: this.bucket === null ? null : { capacity: this.bucket.options.capacity, refillPerSecond: this.bucket.options.refillPerSecond, tokens: this.currentTokens() },
             readAfterWriteLag: this.lagReads,
             policy: this.appPolicy,
@@ -265,6 +340,25 @@ export class Faults {
     hangFor(req: RequestInfo): number | null | undefined {
         const hit = this.take(this.hangs, req);
         return hit === undefined ? undefined : (hit.ms ?? null);
+    }
+
+    /** The answer something other than Graph gives this request, if a badBody fault matches it. */
+    badBodyFor(req: RequestInfo): { status: number; contentType: string | null; body: string } | undefined {
+        const hit = this.take(this.badBodies, req);
+        if (hit === undefined) {
+            return undefined;
+        }
+        return { status: hit.status ?? 200, contentType: hit.contentType === undefined ? "text/html; charset=utf-8" : hit.contentType, body: hit.body };
+    }
+
+    /** The hooks due at `when` for this request: every matching one, each counted once, in the order they were added. */
+    hooksFor(when: HookMoment, req: RequestInfo): OnRequestOptions["run"][] {
+        const due = this.hooks.filter((h) => h.remaining > 0 && h.options.when === when && matches(h.options.match, req));
+        for (const h of due) {
+            h.remaining -= 1;
+        }
+        this.hooks = this.hooks.filter((h) => h.remaining > 0);
+        return due.map((h) => h.options.run);
     }
 
     /** Throttling or 5xx for this request, if any. The bucket is consulted first, like Graph's gateway. */

@@ -30,4 +30,9 @@ export interface RequestLogEntry {
     status: number | null;
     /** Emulator-clock time of arrival. */
     readonly at: string;
+    /**
+     * Counted faults that acted on the request, in order: "onRequest:before", "hang", "badBody",
+     * "throttle" (a throttle fault or the token bucket), "serverError", "onRequest:after".
+     */
+    readonly faults: string[];
 }

@@ -6,7 +6,9 @@ export { startEmulator } from "./server";
 export type { Emulator, EmulatorOptions } from "./server";
 export { EmulatorClock } from "./clock";
 export { Faults } from "./faults";
-export type { AppManagementPolicy, HangOptions, RequestMatch, ServerErrorOptions, ThrottleOptions, TokenBucketOptions } from "./faults";
+export type {
+    AppManagementPolicy, BadBodyOptions, HangOptions, HookMoment, OnRequestOptions, RequestInfo, RequestMatch, ServerErrorOptions, ThrottleOptions, TokenBucketOptions,
+} from "./faults";
 export { Tenant, generateSecretText } from "./tenant";
 export type {
     ApplicationRef, CredentialsView, KeyCredentialWithKey, LegacyServicePrincipalRef, NewObjectOptions, PasswordCredentialWithSecret,

@@ -1,8 +1,10 @@
 /**
  * The HTTP server: one node:http listener on loopback serving Graph under `/v1.0`, an ACS-like
  * token endpoint under `/acs/{realm}/tokens/OAuth/2`, and the admin endpoint under `/_emulator`.
- * For Graph requests it applies, in order: latency, hang, bearer-token check, throttling/5xx
- * faults, then the handler; and records each request in `requests`.
+ * For Graph requests it applies, in order: `onRequest` hooks due before, latency, hang, a bad
+ * body (something other than Graph answering), bearer-token check, throttling/5xx faults, then
+ * the handler, then `onRequest` hooks due after the answer; and records each request in
+ * `requests`, with the counted faults that acted on it.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
@@ -185,9 +187,26 @@ export class EmulatorImpl implements Emulator {
     }
 
     private async graphRequest(req: EmulatorRequest, graphPath: string, res: ServerResponse): Promise<void> {
-        const { operation, route } = routeGraph(req.method, graphPath);
-        const entry: RequestLogEntry = { method: req.method, path: req.path, operation, status: null, at: this.clock.now().toISOString() };
+        const { operation } = routeGraph(req.method, graphPath);
+        const entry: RequestLogEntry = { method: req.method, path: req.path, operation, status: null, at: this.clock.now().toISOString(), faults: [] };
         this.requests.push(entry);
+        const info: RequestInfo = { method: req.method, path: req.path, operation };
+        for (const run of this.faults.hooksFor("before", info)) {
+            entry.faults.push("onRequest:before");
+            await run(info);
+        }
+        await this.answerGraph(req, graphPath, res, entry, info);
+        if (entry.status === null) {
+            return; // never answered (a hang without end): nothing comes after
+        }
+        for (const run of this.faults.hooksFor("after", info)) {
+            entry.faults.push("onRequest:after");
+            await run(info);
+        }
+    }
+
+    private async answerGraph(req: EmulatorRequest, graphPath: string, res: ServerResponse, entry: RequestLogEntry, info: RequestInfo): Promise<void> {
+        const { route } = routeGraph(req.method, graphPath);
         const requestId = randomUUID();
         const header = req.headers["client-request-id"];
         const clientRequestId = typeof header === "string" && header !== "" ? header : requestId;
@@ -196,12 +215,14 @@ export class EmulatorImpl implements Emulator {
             entry.status = err.status;
             this.send(res, { status: err.status, headers: { "Content-Type": "application/json", ...err.headers, ...ids }, body: JSON.parse(JSON.stringify(E.errorBody(err, this.clock.now(), requestId, clientRequestId))) });
         };
-        const info: RequestInfo = { method: req.method, path: req.path, operation };
         const latency = this.faults.latencyFor(info);
         if (latency > 0) {
             await this.sleep(latency);
         }
         const hang = this.faults.hangFor(info);
+        if (hang !== undefined) {
+            entry.faults.push("hang");
+        }
         if (hang === null) {
             return; // Never answered; close() drops the connection.
         }
@@ -211,6 +232,14 @@ export class EmulatorImpl implements Emulator {
         if (this.closed) {
             return;
         }
+        const bad = this.faults.badBodyFor(info);
+        if (bad !== undefined) {
+            // Not Graph: no request-id headers, no Graph error body, the request goes no further.
+            entry.faults.push("badBody");
+            entry.status = bad.status;
+            this.send(res, { status: bad.status, headers: bad.contentType === null ? {} : { "Content-Type": bad.contentType }, body: bad.body === "" ? undefined : bad.body });
+            return;
+        }
         const authError = this.checkBearer(req);
         if (authError !== null) {
             fail(authError);
@@ -218,6 +247,7 @@ export class EmulatorImpl implements Emulator {
         }
         const fault = this.faults.decide(info);
         if (fault !== undefined) {
+            entry.faults.push(fault.kind);
             fail(fault.kind === "throttle" ? E.tooManyRequests(fault.retryAfterSeconds) : E.serverError(fault.status, fault.retryAfterSeconds));
             return;
         }
@@ -255,7 +285,7 @@ export class EmulatorImpl implements Emulator {
     }
 
     private async acsToken(req: EmulatorRequest, realm: string, res: ServerResponse): Promise<void> {
-        const entry: RequestLogEntry = { method: req.method, path: req.path, operation: "acs.token", status: null, at: this.clock.now().toISOString() };
+        const entry: RequestLogEntry = { method: req.method, path: req.path, operation: "acs.token", status: null, at: this.clock.now().toISOString(), faults: [] };
         this.requests.push(entry);
         const form = new URLSearchParams(req.rawBody);
         const reply = (status: number, body: object): void => {

@@ -174,21 +174,25 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
                 assertGeneration(p.objectId, outs);
                 assertNoSecretInPublicOutputs(outs);
 
-                // AND the requests are the API minimum. check: resolving the client id (1 GET; 2 for
-                // an application-backed principal). create: resolve again (another process may
-                // run it), GET for the merge, addPassword, PATCH, and 2 confirming reads (Graph is
-                // eventually consistent; one read could be a lagging replica).
+                // AND the requests are the API minimum plus one GET. check: resolving the client
+                // id (1 GET; 2 for an application-backed principal). create: resolve again (another
+                // process may run it), GET for leftovers, addPassword, GET for the merge (right
+                // before the PATCH, so that a key another tool added meanwhile is kept; the one
+                // request above the minimum), PATCH, and 2 confirming reads (Graph is eventually
+                // consistent; one read could be a lagging replica).
                 const resolve = kind === "servicePrincipal" ? 1 : 2;
+                const set = kind === "servicePrincipal" ? "servicePrincipals" : "applications";
                 const checkOps = requestsSince(mark).slice(0, afterCheck - mark).map((r) => r.operation);
                 const createOps = requestsSince(afterCheck).map((r) => r.operation);
                 assert.equal(checkOps.length, resolve, checkOps.join(", "));
-                assert.equal(createOps.length, resolve + 3 + 2, createOps.join(", "));
+                assert.deepEqual(createOps.slice(resolve), [`${set}.get`, `${set}.addPassword`, `${set}.get`, `${set}.update`, `${set}.get`, `${set}.get`]);
+                assert.equal(createOps.length, resolve + 4 + 2, createOps.join(", "));
                 counts.push({ operation: `check ${kind}`, requests: checkOps.length, minimum: resolve, detail: checkOps.join(", ") });
                 counts.push({
                     operation: `create ${kind} ${valueSource}`,
                     requests: createOps.length,
                     minimum: resolve + 3 + 2,
-                    detail: `resolve ${resolve}, GET, addPassword, PATCH, 2 confirming GETs`,
+                    detail: `resolve ${resolve}, GET, addPassword, GET (merge base right before the PATCH), PATCH, 2 confirming GETs`,
                 });
 
                 // AND once propagated, ACS and TokenHelper accept the ClientSecret

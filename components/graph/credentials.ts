@@ -1,18 +1,28 @@
-// Reading and writing the credential collections of one Entra object, with the two safety nets
-// Graph does not provide (DOMAIN.md §2):
-// - No optimistic concurrency: PATCH replaces the whole `keyCredentials` collection, so two
-//   read-merge-writes on one object can erase each other's keys. Writes are serialized per object
-//   inside the provider process ({@link withObjectLock}); the engine runs resources of one
-//   `pulumi up` in one provider process, so generations of one add-in never race each other.
+// Reading and writing the credential collections of one Entra object, with the safety nets
+// Graph does not provide (Microsoft Graph v1.0: serviceprincipal-update, application-update;
+// concepts/best-practices, eventual consistency):
+// - No optimistic concurrency: PATCH replaces the whole `keyCredentials` collection and Graph has
+//   no ETag, so two read-merge-writes on one object can erase each other's keys.
+//   - Inside the provider process, writes are serialized per object ({@link withObjectLock}); the
+//     engine runs resources of one `pulumi up` in one provider process, so generations of one
+//     add-in never race each other.
+//   - Against other tools the race cannot be closed, only narrowed: every PATCH is built from a
+//     read made right before it, and re-read and rebuilt before each retry
+//     ({@link updateKeyCredentials}). A key another tool adds is lost only if it lands during the
+//     PATCH's own round trip.
 // - Eventual consistency: a read right after a write may not show it. Every write is confirmed
 //   by polling ({@link pollCredentials}), and the process remembers which keyIds it has written
 //   or removed ({@link expectationsOf}) so that a stale view is recognised and never used as the
 //   base of a merge (which would silently drop a key written a moment earlier).
+// - Answers are read strictly ({@link credentialsAnswer}): a body that is not the documented shape
+//   is a GraphResponseError, never "no credentials" (which a merge would turn into erasing every
+//   other key) nor "gone".
 //
 // Process-wide state lives on `globalThis`, created on first use inside the provider host: the
 // serialized provider must not capture live objects.
-import { GraphClient } from "./client";
+import { GraphAnswer, GraphClient, GraphRequest } from "./client";
 import { consistencyTimeoutError } from "./errors";
+import { arrayField, dateField, entryObject, Fail, guidField, objectBody, optionalStringField, stringField } from "./shape";
 import { CredentialTarget } from "./target";
 
 /** A key credential as Graph returns it (`key` is always null on read). */
@@ -52,37 +62,148 @@ export interface NewSymmetricKey {
     readonly endDateTime: string;
 }
 
-/** Reads the object's credentials; undefined when Graph answers 404 (gone, or not visible yet). */
+/**
+ * Reads a `$select=id,keyCredentials,passwordCredentials` answer strictly: both collections must
+ * be arrays (missing or null is not "none"), and every entry must have what the provider relies
+ * on: a GUID `keyId`; for keys a `type` and a `usage`; start and end date-times that parse; a
+ * `displayName` that is a string or null. Entries are returned as read, unknown fields included,
+ * because a PATCH sends the entries it keeps back as they were read.
+ */
+export const credentialsAnswer: GraphAnswer<ObjectCredentials> = (body, fail) => {
+    const o = objectBody(body, fail);
+    const keys = arrayField(o, "keyCredentials", "", fail).map((e, i) => {
+        const where = `keyCredentials[${i}]`;
+        const k = credentialEntry(e, where, fail);
+        stringField(k, "type", `${where}.`, fail);
+        stringField(k, "usage", `${where}.`, fail);
+        return k as unknown as KeyCredentialView;
+    });
+    const passwords = arrayField(o, "passwordCredentials", "", fail).map((e, i) => {
+        const where = `passwordCredentials[${i}]`;
+        const p = credentialEntry(e, where, fail);
+        optionalStringField(p, "hint", `${where}.`, fail);
+        return p as unknown as PasswordCredentialView;
+    });
+    return { keyCredentials: keys, passwordCredentials: passwords };
+};
+
+/** The fields keys and passwords share. */
+function credentialEntry(e: unknown, where: string, fail: Fail): Record<string, unknown> {
+    const entry = entryObject(e, where, fail);
+    guidField(entry, "keyId", `${where}.`, fail);
+    dateField(entry, "startDateTime", `${where}.`, fail);
+    dateField(entry, "endDateTime", `${where}.`, fail);
+    optionalStringField(entry, "displayName", `${where}.`, fail);
+    return entry;
+}
+
+/**
+ * Reads the object's credentials; undefined when Graph answers 404 with its error JSON (gone, or
+ * not visible yet). Any other answer that is not the documented shape throws a GraphResponseError.
+ */
 export async function readCredentials(client: GraphClient, target: CredentialTarget, operation: string): Promise<ObjectCredentials | undefined> {
-    const res = await client.request<{ keyCredentials?: KeyCredentialView[]; passwordCredentials?: PasswordCredentialView[] }>({
+    const res = await client.request({
         operation,
         object: target.label,
         method: "GET",
         path: `${target.path}?$select=id,keyCredentials,passwordCredentials`,
         acceptStatus: [404],
+        answer: credentialsAnswer,
     });
-    if (res.status === 404 || res.body === undefined) {
-        return undefined;
-    }
-    return {
-        keyCredentials: res.body.keyCredentials ?? [],
-        passwordCredentials: res.body.passwordCredentials ?? [],
-    };
+    return res.status === 404 ? undefined : res.body;
 }
 
 /**
- * Writes `keyCredentials` = `keep` (sent back as read, `key: null`, which Graph keeps by keyId)
- * plus `add`; `removed` names the keyIds this write drops on purpose (remembered so that a stale
- * view still showing them is recognised). The key values are redacted from any error message.
+ * One write of `keyCredentials`, built from a view of the object: `keep` (entries of the view,
+ * sent back as read with `key: null`, which Graph keeps by keyId) plus `add`; `removed` names the
+ * keyIds the write drops on purpose (remembered so that a stale view still showing them is
+ * recognised).
  */
-export async function writeKeyCredentials(
+export interface KeyCredentialsChange {
+    readonly keep: readonly KeyCredentialView[];
+    readonly add: readonly NewSymmetricKey[];
+    readonly removed: readonly string[];
+}
+
+/**
+ * Writes `keyCredentials` with the shortest window for other writers Graph allows (no ETag): the
+ * body is built by `build` from a view read right before the PATCH, the PATCH is sent without the
+ * client's internal retry, and after a retryable failure (429, 5xx, timeout) the wait the
+ * client's policy prescribes (Retry-After, else its backoff) is followed by a fresh read and a
+ * rebuilt body, so a key another tool added meanwhile is kept and a PATCH that took effect
+ * although it failed is seen. Key values are redacted from any error message.
+ *
+ * `view` is a fresh view the caller read right before (no request since): the first attempt uses
+ * it instead of reading again. `operation` names the reads this function makes. `build` returns
+ * undefined when there is nothing to write; the result is the change written, or undefined when
+ * nothing was. The caller holds the object's lock.
+ */
+export async function updateKeyCredentials(
     client: GraphClient,
     target: CredentialTarget,
-    keep: readonly KeyCredentialView[],
-    add: readonly NewSymmetricKey[],
-    removed: readonly string[] = [],
-): Promise<void> {
-    const added = add.map((k) => ({
+    operation: string,
+    build: (current: ObjectCredentials) => KeyCredentialsChange | undefined,
+    view?: ObjectCredentials,
+): Promise<KeyCredentialsChange | undefined> {
+    const exp = expectationsOf(target.objectId);
+    let current = view ?? (await readFreshCredentials(client, target, operation));
+    for (let attempt = 1; ; attempt++) {
+        const change = build(current);
+        if (change === undefined) {
+            return undefined;
+        }
+        const request: GraphRequest = {
+            operation: "update keyCredentials",
+            object: target.label,
+            method: "PATCH",
+            path: target.path,
+            body: { keyCredentials: [...change.keep.map((k) => ({ ...k, key: null })), ...change.add.map(newKeyBody)] },
+            redact: change.add.map((k) => k.key),
+        };
+        // Until this PATCH is answered its outcome is unknown (a timed-out or 5xx PATCH may have
+        // been applied): a later view may show the keys it adds and removes either way.
+        for (const id of [...change.add.map((k) => k.keyId), ...change.removed]) {
+            exp.present.delete(id);
+            exp.absent.delete(id);
+        }
+        const outcome = await client.attempt(request, attempt);
+        if (outcome.done) {
+            for (const k of change.add) {
+                exp.present.add(k.keyId);
+            }
+            for (const k of change.keep) {
+                exp.absent.delete(k.keyId);
+            }
+            for (const id of change.removed) {
+                exp.present.delete(id);
+                exp.absent.add(id);
+            }
+            return change;
+        }
+        await client.waitBeforeRetry(request, attempt, outcome.retry, "re-reading the object, then retrying");
+        current = await readFreshCredentials(client, target, operation);
+    }
+}
+
+/**
+ * The usual `build` of {@link updateKeyCredentials}: the current keys without `drop` (and
+ * without `add`'s keyIds, should an earlier attempt have written them), plus `add`. Undefined,
+ * so nothing is written, when there is nothing to add and none of `drop` is on the object.
+ */
+export function replaceKeys(drop: readonly string[], add: readonly NewSymmetricKey[] = []): (current: ObjectCredentials) => KeyCredentialsChange | undefined {
+    const adding = add.map((k) => k.keyId);
+    return (current) => {
+        const gone = (k: KeyCredentialView): boolean => drop.includes(k.keyId) || adding.includes(k.keyId);
+        if (add.length === 0 && !current.keyCredentials.some(gone)) {
+            return undefined;
+        }
+        return { keep: current.keyCredentials.filter((k) => !gone(k)), add, removed: drop.filter((id) => !adding.includes(id)) };
+    };
+}
+
+/** A new Symmetric key as the PATCH body carries it. */
+function newKeyBody(k: NewSymmetricKey): Record<string, string> {
+    return {
         keyId: k.keyId,
         type: "Symmetric",
         usage: k.usage,
@@ -90,27 +211,7 @@ export async function writeKeyCredentials(
         displayName: k.displayName,
         startDateTime: k.startDateTime,
         endDateTime: k.endDateTime,
-    }));
-    await client.request({
-        operation: "update keyCredentials",
-        object: target.label,
-        method: "PATCH",
-        path: target.path,
-        body: { keyCredentials: [...keep.map((k) => ({ ...k, key: null })), ...added] },
-        redact: add.map((k) => k.key),
-    });
-    const exp = expectationsOf(target.objectId);
-    for (const k of add) {
-        exp.present.add(k.keyId);
-        exp.absent.delete(k.keyId);
-    }
-    for (const k of keep) {
-        exp.absent.delete(k.keyId);
-    }
-    for (const id of removed) {
-        exp.present.delete(id);
-        exp.absent.add(id);
-    }
+    };
 }
 
 /** What addPassword returns; `secretText` is a secret. */
@@ -126,20 +227,31 @@ export async function addPassword(
     target: CredentialTarget,
     password: { readonly displayName: string; readonly startDateTime: string; readonly endDateTime: string },
 ): Promise<AddedPassword> {
-    const res = await client.request<{ keyId?: string; secretText?: string; hint?: string }>({
+    const res = await client.request({
         operation: "addPassword",
         object: target.label,
         method: "POST",
         path: `${target.path}/addPassword`,
         body: { passwordCredential: password },
         idempotent: false,
+        answer: addedPasswordAnswer,
     });
-    const body = res.body;
-    if (body?.keyId === undefined || typeof body.secretText !== "string") {
-        throw new Error(`Graph addPassword on ${target.label} returned HTTP ${res.status} without keyId or secretText.`);
-    }
-    return { keyId: body.keyId, secretText: body.secretText, hint: body.hint ?? body.secretText.slice(0, 3) };
+    // A 2xx always carries a body read by the answer (an empty one fails there).
+    return res.body as AddedPassword;
 }
+
+/**
+ * Reads addPassword's answer strictly: a GUID `keyId` and a `secretText` string; `hint` a string
+ * or null when present (else the first three characters of the secret, as Graph documents it).
+ * A body that fails is a GraphResponseError marked ambiguous: the password may exist.
+ */
+export const addedPasswordAnswer: GraphAnswer<AddedPassword> = (body, fail) => {
+    const o = objectBody(body, fail);
+    const keyId = guidField(o, "keyId", "", fail);
+    const secretText = stringField(o, "secretText", "", fail);
+    optionalStringField(o, "hint", "", fail);
+    return { keyId, secretText, hint: typeof o.hint === "string" ? o.hint : secretText.slice(0, 3) };
+};
 
 /**
  * Calls removePassword. A 400/404 is returned as "absent" (already removed, or not visible yet);

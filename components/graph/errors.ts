@@ -9,6 +9,8 @@
 
 /** Name of errors raised when Graph answered a request with a failure status. */
 export const GraphRequestErrorName = "GraphRequestError";
+/** Name of errors raised when an answer's body is not the shape Graph documents (a proxy's sign-in page, `{}`, truncated JSON). */
+export const GraphResponseErrorName = "GraphResponseError";
 /** Name of errors raised when Graph could not be reached (network failure or timeout) after all attempts. */
 export const GraphNetworkErrorName = "GraphNetworkError";
 /** Name of errors raised when no service principal has the given client id. */
@@ -39,6 +41,24 @@ export interface GraphRequestError extends Error, GraphErrorContext {
     readonly ambiguous: boolean;
 }
 
+/**
+ * An answer whose body is not what Graph documents for the request: not JSON, not the expected
+ * object, a required field missing or malformed, or a failure status without Graph's error JSON.
+ * It is never read as a state ("gone", "no credentials"): something other than Graph may have
+ * answered (a proxy's sign-in page, a captive portal, a truncating middlebox).
+ */
+export interface GraphResponseError extends Error, GraphErrorContext {
+    readonly name: typeof GraphResponseErrorName;
+    /** HTTP status of the answer. */
+    readonly status: number;
+    /** What was wrong with the body, in words; never a value from it (a non-JSON body shows a short redacted excerpt). */
+    readonly problem: string;
+    /** Graph's `request-id` header, when the answer had one. */
+    readonly requestId?: string;
+    /** True when the request may have taken effect (a 2xx to a non-idempotent call). */
+    readonly ambiguous: boolean;
+}
+
 /** Graph could not be reached: network failure or timeout on every attempt. */
 export interface GraphNetworkError extends Error, GraphErrorContext {
     readonly name: typeof GraphNetworkErrorName;
@@ -66,6 +86,30 @@ export function graphRequestError(
         object: context.object,
         status,
         code,
+        requestId,
+        ambiguous,
+    } as const);
+}
+
+/** Creates a {@link GraphResponseError}; `problem` must not contain a secret (see client.ts `describeBody`). */
+export function graphResponseError(
+    context: GraphErrorContext,
+    status: number,
+    problem: string,
+    requestId: string | undefined,
+    ambiguous: boolean,
+): GraphResponseError {
+    const err = new Error(
+        `Graph ${context.operation} on ${context.object} answered HTTP ${status} with a body that is not what Graph documents: ${problem}` +
+            (requestId ? ` (request-id ${requestId})` : "") +
+            (ambiguous ? "; the request may have taken effect" : ""),
+    );
+    return Object.assign(err, {
+        name: GraphResponseErrorName,
+        operation: context.operation,
+        object: context.object,
+        status,
+        problem,
         requestId,
         ambiguous,
     } as const);
@@ -118,6 +162,11 @@ export function isGraphRequestError(e: unknown): e is GraphRequestError {
     return e instanceof Error && e.name === GraphRequestErrorName;
 }
 
+/** True when `e` is a {@link GraphResponseError}. */
+export function isGraphResponseError(e: unknown): e is GraphResponseError {
+    return e instanceof Error && e.name === GraphResponseErrorName;
+}
+
 /** True when `e` is a {@link GraphNetworkError}. */
 export function isGraphNetworkError(e: unknown): e is GraphNetworkError {
     return e instanceof Error && e.name === GraphNetworkErrorName;
@@ -125,5 +174,5 @@ export function isGraphNetworkError(e: unknown): e is GraphNetworkError {
 
 /** True when a failed write may nevertheless have taken effect (the caller must re-read before retrying). */
 export function isAmbiguousWriteError(e: unknown): boolean {
-    return (isGraphRequestError(e) || isGraphNetworkError(e)) && e.ambiguous;
+    return (isGraphRequestError(e) || isGraphNetworkError(e) || isGraphResponseError(e)) && e.ambiguous;
 }

@@ -1,9 +1,17 @@
-// Which Entra object holds an add-in's credentials (DOMAIN.md §2 "Two kinds of target"):
-// ACS principals registered before December 2024 are `Legacy` service principals with no
-// application object, and their credentials live on the service principal itself; later ones are
-// backed by an application object, and the credentials go on `/applications/{id}`.
-import { GraphClient, GraphRequest } from "./client";
+// Which Entra object holds an add-in's credentials: ACS principals registered before December
+// 2024 are `Legacy` service principals with no application object, and their credentials live on
+// the service principal itself; later ones are backed by an application object, and the
+// credentials go on `/applications/{id}` (sp-dev-docs, "Replace an expiring client secret in a
+// SharePoint Add-in"). Both are looked up by client id: `/servicePrincipals(appId='…')`,
+// `/applications(appId='…')`.
+//
+// A lookup is "not found" only when Graph says so (a 404 with Graph's error JSON); a 200 without
+// the object's id, or an HTML page, is an error naming the lookup, never "not found".
+import { GraphAnswer, GraphClient, GraphRequest } from "./client";
 import { targetNotFoundError } from "./errors";
+import { guidField, isGuid, objectBody, stringField } from "./shape";
+
+export { isGuid } from "./shape";
 
 /** Where a generation's entries live. */
 export type TargetKind = "servicePrincipal" | "application";
@@ -19,13 +27,6 @@ export interface CredentialTarget {
     readonly path: string;
     /** How errors name the object, e.g. "servicePrincipal 0f1e…". */
     readonly label: string;
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True when `s` is a GUID in its usual 8-4-4-4-12 form. */
-export function isGuid(s: string): boolean {
-    return GUID.test(s);
 }
 
 /** Builds a target from stored state (no Graph call). */
@@ -55,26 +56,28 @@ export async function resolveTarget(client: GraphClient, clientId: string, optio
     const delayMs = options.delayMs ?? client.options.retryBaseMs;
     const object = `client id ${clientId}`;
     // Both lookups get the same patience: a principal or application registered moments ago can
-    // answer 404 for a while (eventual consistency, DOMAIN §2).
-    const sp = await readUntilFound<{ id?: string; servicePrincipalType?: string }>(client, reads, delayMs, {
+    // answer 404 for a while (Graph's directory is eventually consistent).
+    const sp = await readUntilFound(client, reads, delayMs, {
         operation: "get servicePrincipal by appId",
         object,
         method: "GET",
         path: `/servicePrincipals(appId='${clientId}')?$select=id,appId,servicePrincipalType`,
+        answer: lookupAnswer(clientId, "servicePrincipalType"),
     });
-    if (sp?.id === undefined) {
+    if (sp === undefined) {
         throw targetNotFoundError(clientId);
     }
     if (sp.servicePrincipalType === "Legacy") {
         return targetOf(clientId, "servicePrincipal", sp.id);
     }
-    const app = await readUntilFound<{ id?: string }>(client, reads, delayMs, {
+    const app = await readUntilFound(client, reads, delayMs, {
         operation: "get application by appId",
         object,
         method: "GET",
         path: `/applications(appId='${clientId}')?$select=id,appId`,
+        answer: lookupAnswer(clientId),
     });
-    if (app?.id === undefined) {
+    if (app === undefined) {
         throw new Error(
             `The service principal of client id ${clientId} (object ${sp.id}) is backed by an application ` +
                 "that Graph does not show: either it was registered moments ago and has not replicated yet " +
@@ -85,16 +88,38 @@ export async function resolveTarget(client: GraphClient, clientId: string, optio
     return targetOf(clientId, "application", app.id);
 }
 
-/** GETs until the object has an id, up to `reads` times with a growing pause; undefined if never. */
-async function readUntilFound<T extends { id?: string }>(
+/** A looked-up object: its id, and `servicePrincipalType` when it was asked for. */
+interface LookedUp {
+    readonly id: string;
+    readonly servicePrincipalType?: string;
+}
+
+/**
+ * Reads a by-appId lookup strictly: `id` a GUID, `appId` the client id asked for, and
+ * `servicePrincipalType` a string when `typeField` names it.
+ */
+function lookupAnswer(clientId: string, typeField?: "servicePrincipalType"): GraphAnswer<LookedUp> {
+    return (body, fail) => {
+        const o = objectBody(body, fail);
+        const id = guidField(o, "id", "", fail);
+        const appId = guidField(o, "appId", "", fail);
+        if (appId.toLowerCase() !== clientId.toLowerCase()) {
+            fail("appId is another client id than the one looked up");
+        }
+        return typeField === undefined ? { id } : { id, servicePrincipalType: stringField(o, typeField, "", fail) };
+    };
+}
+
+/** GETs until Graph shows the object, up to `reads` times with a growing pause; undefined when every read was a 404. */
+async function readUntilFound(
     client: GraphClient,
     reads: number,
     delayMs: number,
-    request: Omit<GraphRequest, "acceptStatus">,
-): Promise<T | undefined> {
+    request: Omit<GraphRequest<LookedUp>, "acceptStatus">,
+): Promise<LookedUp | undefined> {
     for (let read = 1; ; read++) {
-        const res = await client.request<T>({ ...request, acceptStatus: [404] });
-        if (res.status !== 404 && res.body?.id !== undefined) {
+        const res = await client.request({ ...request, acceptStatus: [404] });
+        if (res.status !== 404 && res.body !== undefined) {
             return res.body;
         }
         if (read >= reads) {

@@ -1,7 +1,7 @@
 /**
  * Fault and realism controls: latency, 429 (with and without Retry-After, matched, token bucket),
- * 5xx, hang, read-after-write lag, tenant policy, clock, request log; in-process and over the
- * admin endpoint.
+ * 5xx, hang, bad bodies, request hooks, read-after-write lag, tenant policy, clock, request log;
+ * in-process and over the admin endpoint.
  */
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
@@ -106,6 +106,100 @@ describe("emulator faults", () => {
         );
         assert.deepEqual(emu.requests.map((r) => [r.operation, r.status]), [["servicePrincipals.list", null]]);
         assert.equal((await graph(emu, "GET", "/servicePrincipals")).status, 200, "only once");
+    });
+
+    describe("bad body (something other than Graph answers)", () => {
+        const signIn = "<html><head><title>Sign in to your account</title></head><body>…</body></html>";
+
+        it("answers matching requests N times with the given status, content type and raw body, then normally", async () => {
+            const sp = emu.tenant.addLegacyServicePrincipal();
+            emu.faults.badBody({ status: 200, contentType: "text/html; charset=utf-8", body: signIn, times: 2, match: { method: "GET", path: sp.id } });
+            for (let i = 0; i < 2; i += 1) {
+                const r = await fetch(`${emu.graphUrl}/servicePrincipals/${sp.id}`, { headers: { Authorization: `Bearer ${emu.token}` } });
+                assert.equal(r.status, 200);
+                assert.equal(r.headers.get("content-type"), "text/html; charset=utf-8");
+                assert.equal(r.headers.get("request-id"), null, "not Graph: no request-id");
+                assert.equal(await r.text(), signIn);
+            }
+            assert.equal(obj((await graph(emu, "GET", `/servicePrincipals/${sp.id}`)).body).id, sp.id);
+            assert.deepEqual(emu.requests.map((r) => [r.operation, r.status, r.faults]), [
+                ["servicePrincipals.get", 200, ["badBody"]],
+                ["servicePrincipals.get", 200, ["badBody"]],
+                ["servicePrincipals.get", 200, []],
+            ]);
+        });
+
+        it("does not let the request reach Graph: a PATCH answered by it changes nothing", async () => {
+            const sp = emu.tenant.addLegacyServicePrincipal();
+            emu.tenant.seedCredentials(sp.id, { keyCredentials: [{ type: "Symmetric", usage: "Sign", key: newSecret() }] });
+            const before = emu.tenant.credentials(sp.id);
+            emu.faults.badBody({ status: 200, contentType: null, body: "", match: { method: "PATCH" } });
+            const r = await fetch(`${emu.graphUrl}/servicePrincipals/${sp.id}`, {
+                method: "PATCH", headers: { Authorization: `Bearer ${emu.token}`, "Content-Type": "application/json" }, body: JSON.stringify({ keyCredentials: [] }),
+            });
+            assert.equal(r.status, 200);
+            assert.equal(r.headers.get("content-type"), null);
+            assert.equal(await r.text(), "");
+            assert.deepEqual(emu.tenant.credentials(sp.id), before);
+        });
+
+        it("answers before the bearer check, like a proxy in front of Graph", async () => {
+            emu.faults.badBody({ status: 404, body: "<html>Not Found</html>" });
+            const r = await fetch(`${emu.graphUrl}/servicePrincipals`);
+            assert.deepEqual([r.status, await r.text()], [404, "<html>Not Found</html>"]);
+        });
+
+        it("refuses a status that is not HTTP's", () => {
+            assert.throws(() => emu.faults.badBody({ status: 700, body: "x" }), /^Error: faults\.badBody: status 700 is not an HTTP status; pass 100 to 599\.$/);
+        });
+    });
+
+    describe("request hooks (another client acting at a moment of a request)", () => {
+        const seedKey = (objectId: string): string => emu.tenant.seedCredentials(objectId, { keyCredentials: [{ type: "Symmetric", usage: "Verify", key: newSecret() }] }).keyCredentials[0];
+        const keyIds = (reply: { body: unknown }): string[] => arr(obj(reply.body as never).keyCredentials).map((k) => String(obj(k).keyId));
+
+        it('runs "before" hooks when the request arrives, so Graph handles it after the hook\'s write', async () => {
+            const sp = emu.tenant.addLegacyServicePrincipal();
+            let written = "";
+            emu.faults.onRequest({ when: "before", match: { method: "GET" }, run: async () => {
+                await new Promise((resolve) => setTimeout(resolve, 20));
+                written = seedKey(sp.id);
+            } });
+            assert.deepEqual(keyIds(await graph(emu, "GET", `/servicePrincipals/${sp.id}`)), [written]);
+            assert.deepEqual(emu.requests.map((r) => r.faults), [["onRequest:before"]]);
+        });
+
+        it('runs "after" hooks once the answer is sent: the answer does not show the write, the next read does', async () => {
+            const sp = emu.tenant.addLegacyServicePrincipal();
+            let written = "";
+            emu.faults.onRequest({ when: "after", times: 1, match: { operation: "servicePrincipals.get" }, run: () => {
+                written = seedKey(sp.id);
+            } });
+            assert.deepEqual(keyIds(await graph(emu, "GET", `/servicePrincipals/${sp.id}`)), []);
+            assert.deepEqual(keyIds(await graph(emu, "GET", `/servicePrincipals/${sp.id}`)), [written]);
+            assert.deepEqual(emu.requests.map((r) => r.faults), [["onRequest:after"], []]);
+        });
+
+        it("runs after a fault's answer too (a write while the client waits out a 429), and never after a request left unanswered", async () => {
+            const sp = emu.tenant.addLegacyServicePrincipal();
+            const runs: string[] = [];
+            emu.faults.throttle({ retryAfterSeconds: 1, match: { method: "PATCH" } });
+            emu.faults.onRequest({ when: "after", match: { method: "PATCH" }, run: (req) => void runs.push(`${req.method} ${req.operation}`) });
+            assert.equal((await graph(emu, "PATCH", `/servicePrincipals/${sp.id}`, { keyCredentials: [] })).status, 429);
+            assert.deepEqual(runs, ["PATCH servicePrincipals.update"]);
+            assert.deepEqual(emu.requests.map((r) => r.faults), [["throttle", "onRequest:after"]]);
+
+            emu.faults.hang({ ms: null });
+            emu.faults.onRequest({ when: "after", run: () => void runs.push("after a hang") });
+            await assert.rejects(fetch(`${emu.graphUrl}/servicePrincipals`, { headers: { Authorization: `Bearer ${emu.token}` }, signal: AbortSignal.timeout(100) }));
+            assert.deepEqual(runs, ["PATCH servicePrincipals.update"]);
+            assert.equal(emu.requests[1].status, null);
+        });
+
+        it("refuses a hook without a function or with an unknown moment", () => {
+            assert.throws(() => emu.faults.onRequest({ run: undefined as never }), /^Error: faults\.onRequest: run must be a function\.$/);
+            assert.throws(() => emu.faults.onRequest({ when: "during" as never, run: () => undefined }), /^Error: faults\.onRequest: when is during; pass "before" or "after"\.$/);
+        });
     });
 
     describe("read-after-write lag", () => {
@@ -245,6 +339,30 @@ describe("emulator faults", () => {
             assert.equal((await call(emu, "POST", "/_emulator/reset")).status, 200);
             assert.deepEqual(obj((await call(emu, "GET", "/_emulator/state")).body).objects, []);
             assert.equal(emu.clock.frozen, false);
+        });
+
+        it("sets a bad body and a request hook that seeds another tool's entries", async () => {
+            const sp = emu.tenant.addLegacyServicePrincipal();
+            assert.equal((await call(emu, "POST", "/_emulator/faults/badBody", { status: 200, contentType: "text/html", body: "<html>sign in</html>", match: { method: "GET" } })).status, 200);
+            const hook = await call(emu, "POST", "/_emulator/faults/onRequest", {
+                when: "after", match: { method: "GET" },
+                seedCredentials: { objectId: sp.id, keyCredentials: [{ type: "Symmetric", usage: "Verify", key: newSecret(), displayName: "other tool" }] },
+            });
+            assert.deepEqual(obj(hook.body).onRequest, [{ remaining: 1, when: "after", match: { method: "GET" } }]);
+            assert.deepEqual(obj(hook.body).badBodies, [{ remaining: 1, status: 200, contentType: "text/html", bytes: 20, match: { method: "GET" } }]);
+            const first = await fetch(`${emu.graphUrl}/servicePrincipals/${sp.id}`, { headers: { Authorization: `Bearer ${emu.token}` } });
+            assert.equal(await first.text(), "<html>sign in</html>");
+            assert.deepEqual(emu.tenant.credentials(sp.id).keyCredentials.map((k) => k.displayName), ["other tool"]);
+            assert.deepEqual(emu.requests.map((r) => r.faults), [["badBody", "onRequest:after"]]);
+        });
+
+        it("answers 400 for a hook without seedCredentials or on an unknown object", async () => {
+            const none = await call(emu, "POST", "/_emulator/faults/onRequest", { when: "before" });
+            assert.equal(none.status, 400);
+            assert.match(String(obj(obj(none.body).error).message), /onRequest needs seedCredentials: \{objectId, keyCredentials\?, passwordCredentials\?\}/);
+            const unknown = await call(emu, "POST", "/_emulator/faults/onRequest", { seedCredentials: { objectId: randomUUID() } });
+            assert.equal(unknown.status, 400);
+            assert.deepEqual((emu.faults.snapshot() as { onRequest: unknown[] }).onRequest, []);
         });
 
         it("answers 400 with a message for a bad admin request", async () => {
