@@ -51,6 +51,7 @@ import {
 } from "./graph/credentials";
 import { consistencyTimeoutError, generationConflictError, isAmbiguousWriteError, TargetNotFoundErrorName } from "./graph/errors";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
+import { directoryClient } from "./graph/directoryClock";
 import { providerShim } from "./providerShim";
 import { UNKNOWN } from "./unknown";
 import { keyMaterialFromPassword, keyMaterialFromRandomBytes } from "./secrets";
@@ -131,6 +132,11 @@ interface GenerationOutputs extends GenerationInputs {
      */
     requestedValueSource?: CredentialValueSource;
     requestedKeyMaterial?: string;
+    /**
+     * Keys of this generation that another tool re-created with other dates or usage: kept while
+     * valid (they hold the generation's bytes), removed once expired. @default none
+     */
+    supersededKeyIds?: string[];
 }
 
 /** Inputs that identify a generation on its object: a change is a new generation (a replacement). */
@@ -314,7 +320,7 @@ export const credentialGenerationProvider: pulumi.dynamic.ResourceProvider<Gener
         if (props === undefined) {
             throw new Error(`CredentialGeneration ${id} cannot be read without its state; import and get are not supported.`);
         }
-        const client = newClient();
+        const { client, directoryNow } = directoryClient(graphClientOptionsFromEnv());
         const target = targetOf(props.clientId, props.targetKind, props.objectId);
         const expected = expectedEntries(props);
         // A view that lacks entries may be a stale read: confirm absence over a few reads.
@@ -336,16 +342,16 @@ export const credentialGenerationProvider: pulumi.dynamic.ResourceProvider<Gener
         const outs = {
             ...stripProvider(props),
             missing,
-            drift: view === undefined ? [] : [...driftOf(expected, view, props), ...duplicatesOf(props, view).map((d) => `duplicate ${d.kind} ${d.keyId}`)],
+            drift: view === undefined ? [] : [...driftOf(expected, view, props), ...duplicatesOf(props, view, directoryNow().getTime()).map((d) => `duplicate ${d.kind} ${d.keyId}`)],
         } satisfies GenerationOutputs;
         return { id, props: outs };
     },
 
     /** Repairs the generation in place (see `diff`): same keyIds, same key bytes, the desired dates. */
     async update(_id, olds, news) {
-        const client = newClient();
+        const { client, directoryNow } = directoryClient(graphClientOptionsFromEnv());
         const target = targetOf(olds.clientId, olds.targetKind, olds.objectId);
-        const outs = await withObjectLock(target.objectId, () => repairRound(client, target, olds, news));
+        const outs = await withObjectLock(target.objectId, () => repairRound(client, directoryNow, target, olds, news));
         return { outs };
     },
 
@@ -592,25 +598,34 @@ function ownEntries(
  * the keys hold the secret). Nothing is removed before its replacement exists, and nothing is
  * written when nothing differs (an update that only records new inputs or provider code).
  */
-async function repairRound(client: GraphClient, target: CredentialTarget, olds: GenerationOutputs, news: GenerationInputs): Promise<GenerationOutputs> {
+async function repairRound(
+    client: GraphClient,
+    directoryNow: () => Date,
+    target: CredentialTarget,
+    olds: GenerationOutputs,
+    news: GenerationInputs,
+): Promise<GenerationOutputs> {
     const view = await readFreshCredentials(client, target, "read credentials before repair");
     const wanted = { displayName: news.displayName, startDateTime: news.startDateTime, endDateTime: news.endDateTime };
-    const keys: NewSymmetricKey[] = [
-        { keyId: olds.signKeyId, usage: "Sign" as const, key: olds.clientSecret, ...wanted },
-        { keyId: olds.verifyKeyId, usage: "Verify" as const, key: olds.clientSecret, ...wanted },
-    ];
-    const stale = keys.filter((k) => {
-        const found = view.keyCredentials.find((c) => c.keyId === k.keyId);
-        return found === undefined || found.type !== "Symmetric" || found.usage !== k.usage || !matches(found, wanted);
+    // A missing key goes back with its own keyId. A key that is there but differs (Graph cannot
+    // change a key in place; another tool re-created it) stays, as it holds the same bytes and may
+    // be the key SharePoint signs with: a correct copy is added beside it, under a new keyId, and
+    // the old one is superseded (removed by a later repair once it has expired).
+    const keys = ([["Sign", olds.signKeyId], ["Verify", olds.verifyKeyId]] as const).map(([usage, keyId]): NewSymmetricKey => {
+        const found = view.keyCredentials.find((c) => c.keyId === keyId);
+        const intact = found !== undefined && found.type === "Symmetric" && found.usage === usage && matches(found, wanted);
+        return { keyId: found === undefined || intact ? keyId : crypto.randomUUID(), usage, key: olds.clientSecret, ...wanted };
     });
-    const duplicates = duplicatesOf(olds, view);
+    const ownBefore = [olds.signKeyId, olds.verifyKeyId];
+    const superseded = [...(olds.supersededKeyIds ?? []), ...ownBefore.filter((id, i) => keys[i].keyId !== id && view.keyCredentials.some((c) => c.keyId === id))];
+    const toWrite = keys.filter((k) => !view.keyCredentials.some((c) => c.keyId === k.keyId));
+    const duplicates = duplicatesOf({ ...olds, supersededKeyIds: superseded }, view, directoryNow().getTime());
     const duplicateKeys = duplicates.filter((d) => d.kind === "key").map((d) => d.keyId);
     const oldPassword = view.passwordCredentials.find((p) => p.keyId === olds.passwordKeyId);
     const replacePassword = oldPassword === undefined || !matches(oldPassword, wanted);
     let password = { keyId: olds.passwordKeyId, hint: olds.passwordHint };
-    if (stale.length > 0 || duplicateKeys.length > 0) {
-        const replaced = [...stale.map((k) => k.keyId), ...duplicateKeys];
-        await writeKeyCredentials(client, target, view.keyCredentials.filter((c) => !replaced.includes(c.keyId)), stale, duplicateKeys);
+    if (toWrite.length > 0 || duplicateKeys.length > 0) {
+        await updateKeyCredentials(client, target, "read credentials before repairing keys", replaceKeys(duplicateKeys, toWrite));
     }
     if (replacePassword) {
         const added = await addPassword(client, target, wanted);
@@ -622,7 +637,7 @@ async function repairRound(client: GraphClient, target: CredentialTarget, olds: 
     for (const d of duplicates.filter((x) => x.kind === "password")) {
         await removePasswordConfirmed(client, target, d.keyId);
     }
-    if (stale.length > 0 || replacePassword || duplicates.length > 0) {
+    if (toWrite.length > 0 || replacePassword || duplicates.length > 0) {
         const gone = new Set(duplicates.map((d) => d.keyId));
         const repaired = (v: ObjectCredentials | undefined): boolean =>
             v !== undefined && v.passwordCredentials.some((p) => p.keyId === password.keyId) && keys.every((k) => v.keyCredentials.some((c) => c.keyId === k.keyId)) &&
@@ -631,6 +646,7 @@ async function repairRound(client: GraphClient, target: CredentialTarget, olds: 
     }
     // The generation keeps the value it was created with (see `diff`).
     const { requestedValueSource: _v, requestedKeyMaterial: _k, ...asked } = news as GenerationInputs & Partial<GenerationOutputs>;
+    const stillSuperseded = superseded.filter((id) => !duplicateKeys.includes(id));
     return {
         ...asked,
         valueSource: olds.valueSource,
@@ -639,13 +655,14 @@ async function repairRound(client: GraphClient, target: CredentialTarget, olds: 
         ...(news.keyMaterial === olds.keyMaterial ? {} : { requestedKeyMaterial: news.keyMaterial }),
         targetKind: target.kind,
         objectId: target.objectId,
-        signKeyId: olds.signKeyId,
-        verifyKeyId: olds.verifyKeyId,
+        signKeyId: keys[0].keyId,
+        verifyKeyId: keys[1].keyId,
         passwordKeyId: password.keyId,
         passwordHint: password.hint,
         clientSecret: olds.clientSecret,
         missing: [],
         drift: [],
+        ...(stillSuperseded.length > 0 ? { supersededKeyIds: stillSuperseded } : {}),
     } satisfies GenerationOutputs;
 }
 
@@ -744,8 +761,12 @@ function missingEntries(expected: readonly ExpectedEntry[], view: ObjectCredenti
  * Entries carrying this generation's display name that are not its own: left by a create attempt
  * whose answer was lost and that Graph applied late. Nobody holds their value; `update` removes them.
  */
-function duplicatesOf(props: GenerationOutputs, view: ObjectCredentials): { kind: "key" | "password"; keyId: string }[] {
-    const own = new Set([props.signKeyId, props.verifyKeyId, props.passwordKeyId]);
+function duplicatesOf(props: GenerationOutputs, view: ObjectCredentials, now: number): { kind: "key" | "password"; keyId: string }[] {
+    const keptSuperseded = (props.supersededKeyIds ?? []).filter((id) => {
+        const k = view.keyCredentials.find((c) => c.keyId === id);
+        return k !== undefined && Date.parse(k.endDateTime ?? "") > now;
+    });
+    const own = new Set([props.signKeyId, props.verifyKeyId, props.passwordKeyId, ...keptSuperseded]);
     return [
         ...view.keyCredentials.filter((k) => k.displayName === props.displayName && !own.has(k.keyId)).map((k) => ({ kind: "key" as const, keyId: k.keyId })),
         ...view.passwordCredentials.filter((p) => p.displayName === props.displayName && !own.has(p.keyId)).map((p) => ({ kind: "password" as const, keyId: p.keyId })),

@@ -21,7 +21,8 @@
 // (classify.ts, graph/*) are serialized by value. Graph's URL and token come from the environment.
 import * as pulumi from "@pulumi/pulumi";
 import { CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup } from "./classify";
-import { createGraphClient, GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
+import { GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
+import { directoryClient } from "./graph/directoryClock";
 import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, replaceKeys, requireConfirmed, updateKeyCredentials, withObjectLock } from "./graph/credentials";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
 import { providerShim } from "./providerShim";
@@ -284,25 +285,6 @@ export class CredentialInventory extends pulumi.dynamic.Resource {
     }
 }
 
-/**
- * A Graph client that also remembers the `Date` header of Graph's latest answer: the directory's
- * clock, which decides what has expired (not the deploying machine's clock). Used by the provider
- * and by `npm run inventory`.
- */
-export function directoryClient(options: GraphClientOptions): { client: GraphClient; directoryNow(): Date } {
-    let last: number | undefined;
-    const client = createGraphClient(options, {
-        fetch: async (input: string | URL | Request, init?: RequestInit) => {
-            const res = await fetch(input, init);
-            const date = Date.parse(res.headers.get("date") ?? "");
-            if (!Number.isNaN(date)) {
-                last = date;
-            }
-            return res;
-        },
-    });
-    return { client, directoryNow: () => new Date(last ?? Date.now()) };
-}
 
 /** The "key <id> (<type>/<usage>, <start>..<end>): <risk>" lines of the risky entries. */
 export function risksOf(entries: readonly InventoryEntry[]): string[] {

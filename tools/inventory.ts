@@ -9,7 +9,7 @@
 // inventory could not be read (unknown client id, Graph failure).
 import { parseCommandLine } from "./cli";
 import { classifyCredentials, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX, setPrefix } from "../components/classify";
-import { directoryClient } from "../components/credentialInventory";
+import { directoryClient } from "../components/graph/directoryClock";
 import { graphClientOptionsFromEnv } from "../components/graph/client";
 import { readCredentials } from "../components/graph/credentials";
 import { TargetNotFoundErrorName } from "../components/graph/errors";
