@@ -103,7 +103,7 @@ export function inspectCredentials(view: ObjectCredentials, now: Date, options: 
     return { entries, ...assessInventory(entries, now, options.warnDays) };
 }
 
-/** The key SharePoint signs with now: the oldest valid Symmetric Sign key (DOMAIN.md §3), or undefined. */
+/** The key SharePoint signs with now: the oldest valid Symmetric Sign key (ACS signs with the oldest valid one), or undefined. */
 export function signingKey(entries: readonly InventoryEntry[], now: Date): InventoryEntry | undefined {
     const t = now.getTime();
     return entries

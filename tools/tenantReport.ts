@@ -42,7 +42,7 @@ export interface AddInDiscovery {
 
 /**
  * The add-ins among the principals: Legacy service principals hold their own credentials; any
- * other principal's are on the application with its appId (DOMAIN.md §2). A principal counts
+ * other principal's are on the application with its appId (components/graph/target.ts). A principal counts
  * when that object holds a Symmetric key.
  */
 export function findAddIns(servicePrincipals: readonly ServicePrincipalView[], applications: readonly ApplicationView[]): AddInDiscovery {
@@ -271,7 +271,7 @@ export function selectAddIns(reports: readonly AddInReport[], selectors: readonl
     return chosen;
 }
 
-/** How long SharePoint may take to accept a new key (DOMAIN.md §3; the component's propagationHours default). */
+/** How long SharePoint may take to accept a new key (up to 24 h; the component's propagationHours default). */
 const PROPAGATION_HOURS = 24;
 
 /** The placeholder of the secret in the printed command (the operator replaces it). */
