@@ -84,25 +84,30 @@ describe("tenant scan", function () {
     });
 
     it("retries throttled pages (429 without and with Retry-After) and still reads every object once", async () => {
-        // GIVEN a tenant of 5,000 principals, throttled after the first page of each collection
+        // GIVEN a tenant of 5,000 principals, each collection throttled once its first page is read
+        // (its pages are read one after the other, so the 429s meet nextLink pages)
         const seeded = emu.tenant.seedPopulation({ principals: 5000, seed: 3 });
         const progress: ScanProgress[] = [];
-        let armed = false;
         const onProgress = (p: ScanProgress): void => {
             progress.push(p);
-            if (!armed) {
-                armed = true;
+            if (p.pages === 1 && p.collection === "servicePrincipals") {
                 emu.faults.throttle({ times: 2, retryAfterSeconds: null, match: { operation: "servicePrincipals.list" } });
+            }
+            if (p.pages === 1 && p.collection === "applications") {
                 emu.faults.throttle({ times: 1, retryAfterSeconds: 1, match: { operation: "applications.list" } });
             }
         };
 
         // WHEN it is scanned
-        const scan = await scanTenant(client(), onProgress);
+        const urls: string[] = [];
+        const scan = await scanTenant(client(urls), onProgress);
 
-        // THEN the faults fired on nextLink pages, and nothing was lost or read twice
+        // THEN the faults fired, on nextLink pages, and nothing was lost or read twice
         const throttled = emu.requests.filter((r) => r.status === 429).map((r) => r.operation);
         assert.deepEqual(throttled.sort(), ["applications.list", "servicePrincipals.list", "servicePrincipals.list"]);
+        const retried = urls.filter((u, i) => urls.indexOf(u) !== i);
+        assert.equal(retried.length, 3);
+        assert.ok(retried.every((u) => u.includes("&$skiptoken=")), `retried URLs: ${retried.join(" ")}`);
         assert.equal(new Set(scan.servicePrincipals.map((s) => s.id)).size, 5000);
         assert.equal(new Set(scan.applications.map((a) => a.id)).size, seeded.applications);
         const floor = Math.ceil(5000 / 999) + Math.ceil(seeded.applications / 999);
