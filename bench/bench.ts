@@ -6,12 +6,16 @@
 //   3. Program evaluation in mock mode for 1, 100 and 1,000 add-ins (a child process per
 //      measurement, so peak RSS is its own), next to bare @pulumi/azuread ServicePrincipalPassword.
 //   4. A fleet rotation of 200 add-ins against the emulator's token bucket (429 + Retry-After).
+//   5. The tenant-wide report's scan (`npm run inventory -- --all`) of 10,000 principals: Graph
+//      requests and pages next to the paging minimum, wall time with and without latency.
 // Writes bench/results.json. Not a test: nothing here passes or fails `npm test`.
 //
 // Environment: BENCH_REPS (repetitions per figure, default 5), BENCH_EVAL_REPS (default 3; the
 // 1,000-add-in component evaluation runs once unless BENCH_EVAL_REPS_LARGE says otherwise),
 // BENCH_EVAL_SIZES (default "1,100,1000"), BENCH_FLEET (add-ins, default 200), BENCH_FLEET_PARALLEL (concurrent operations, default 200:
-// `pulumi up --parallel` defaults to unbounded).
+// `pulumi up --parallel` defaults to unbounded), BENCH_TENANT (principals of the tenant scan, default 10000),
+// BENCH_SECTIONS (comma-separated subset of operations,evaluation,fleet,tenant; default all: the
+// sections not run keep their figures from the existing bench/results.json).
 import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -22,7 +26,10 @@ import {
     CREDENTIAL_GENERATION_TYPE,
     credentialGenerationProvider,
 } from "../components/credentialGeneration";
-import { Emulator, startEmulator } from "../emulator";
+import { createGraphClient, graphClientOptionsFromEnv } from "../components/graph/client";
+import { Emulator, PopulationState, startEmulator } from "../emulator";
+import { findAddIns, reportAddIns } from "../tools/tenantReport";
+import { SCAN_PAGE_SIZE, scanTenant } from "../tools/tenantScan";
 import { dynamicUrn, emulatorEnv, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../tests/support/providerHost";
 
 type Kind = "servicePrincipal" | "application";
@@ -34,6 +41,9 @@ const EVAL_REPS = positive("BENCH_EVAL_REPS", 3);
 const EVAL_REPS_LARGE = positive("BENCH_EVAL_REPS_LARGE", 1);
 const FLEET = positive("BENCH_FLEET", 200);
 const FLEET_PARALLEL = positive("BENCH_FLEET_PARALLEL", 200);
+const TENANT = positive("BENCH_TENANT", 10_000);
+const ALL_SECTIONS = ["operations", "evaluation", "fleet", "tenant"] as const;
+const SECTIONS = sections(process.env.BENCH_SECTIONS);
 const LATENCY_MS = 50;
 const DAY = 86_400_000;
 
@@ -62,6 +72,15 @@ interface OpSample {
     ms: number;
 }
 
+/** When and on what a section was measured. */
+interface Machine {
+    date: string;
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    platform: string;
+}
+
 interface Results {
     date: string;
     node: string;
@@ -73,6 +92,9 @@ interface Results {
     wallTime: Record<string, unknown>[];
     evaluation: Record<string, unknown>;
     fleet: Record<string, unknown>;
+    tenantScan: Record<string, unknown>;
+    /** When and where each section's figures were measured (a partial run keeps the others'). */
+    measured: Record<string, Machine>;
     totalSeconds: number;
 }
 
@@ -89,12 +111,56 @@ async function main(): Promise<void> {
         wallTime: [],
         evaluation: {},
         fleet: {},
+        tenantScan: {},
+        measured: {},
         totalSeconds: 0,
     };
+    const file = path.join(__dirname, "results.json");
+    if (SECTIONS.length < ALL_SECTIONS.length && fs.existsSync(file)) {
+        // A partial run keeps the other sections' figures (and says which sections it measured).
+        const previous = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Results>;
+        Object.assign(results, {
+            requests: previous.requests ?? [], wallTime: previous.wallTime ?? [], evaluation: previous.evaluation ?? {}, fleet: previous.fleet ?? {},
+            tenantScan: previous.tenantScan ?? {},
+            measured: previous.measured ?? Object.fromEntries(ALL_SECTIONS.filter((x) => x !== "tenant").map((x) => [x, machineOf(previous)])),
+        });
+    }
+    for (const section of SECTIONS) {
+        results.measured[section] = machineOf(results);
+    }
     const emu = await startEmulator({ port: 0 });
     const providerText = await serializeProvider(credentialGenerationProvider);
     const env = emulatorEnv(emu);
     try {
+        if (SECTIONS.includes("operations")) {
+            await operations(emu, providerText, env, results);
+        }
+        // ---- 3: program evaluation in mock mode ---------------------------------------------------------
+        if (SECTIONS.includes("evaluation")) {
+            results.evaluation = evaluation();
+        }
+        // ---- 4: fleet rotation under throttling -------------------------------------------------------
+        if (SECTIONS.includes("fleet")) {
+            results.fleet = await fleetRotation(emu, providerText, env);
+        }
+        // ---- 5: the tenant-wide report's scan ---------------------------------------------------------
+        if (SECTIONS.includes("tenant")) {
+            results.tenantScan = await tenantScan(emu, env);
+        }
+    } finally {
+        await emu.close();
+    }
+    results.totalSeconds = round((Date.now() - started) / 1000, 1);
+    fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    printTable(results);
+    log(`wrote ${path.relative(process.cwd(), file)} (sections ${SECTIONS.join(", ")}) in ${results.totalSeconds} s`);
+}
+
+/** Sections 1 and 2: requests and wall time per operation. */
+async function operations(emu: Emulator, providerText: string, env: Record<string, string>, results: Results): Promise<void> {
+    results.requests = [];
+    results.wallTime = [];
+    {
         // ---- 1 + 2: requests and wall time per operation -------------------------------------------
         // Base 0: the pauses between confirming reads are zero, so wall time is the requests'
         // own cost. Default base (1000 ms): what a real run waits between those reads.
@@ -140,20 +206,7 @@ async function main(): Promise<void> {
             await fast.stop();
             await real.stop();
         }
-
-        // ---- 3: program evaluation in mock mode ---------------------------------------------------------
-        results.evaluation = evaluation();
-
-        // ---- 4: fleet rotation under throttling -------------------------------------------------------
-        results.fleet = await fleetRotation(emu, providerText, env);
-    } finally {
-        await emu.close();
     }
-    results.totalSeconds = round((Date.now() - started) / 1000, 1);
-    const file = path.join(__dirname, "results.json");
-    fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    printTable(results);
-    log(`wrote ${path.relative(process.cwd(), file)} in ${results.totalSeconds} s`);
 }
 
 // ---- per-operation measurement ------------------------------------------------------------------------
@@ -357,6 +410,59 @@ async function fleetRotation(emu: Emulator, providerText: string, env: Record<st
     }
 }
 
+// ---- tenant scan ---------------------------------------------------------------------------------------
+
+/** The state the report must give each seeded add-in state (checked on every run). */
+const REPORT_STATE: Record<PopulationState, string> = { healthy: "ok", expiring: "expiring", down: "down", risky: "at-risk", managed: "ok" };
+
+/**
+ * The scan of `npm run inventory -- --all` (tools/tenantScan.ts + tools/tenantReport.ts, the
+ * project's Graph client) over a seeded tenant of TENANT principals, REPS times without latency
+ * and REPS times with LATENCY_MS per request. The paging minimum: every object must be read, a
+ * page holds at most 999, and add-ins are matched to their applications in memory, so
+ * ceil(servicePrincipals / 999) + ceil(applications / 999) requests.
+ */
+async function tenantScan(emu: Emulator, env: Record<string, string>): Promise<Record<string, unknown>> {
+    emu.reset();
+    const seeded = emu.tenant.seedPopulation({ principals: TENANT, seed: 7 });
+    const spPages = Math.ceil(seeded.servicePrincipals / SCAN_PAGE_SIZE);
+    const appPages = Math.ceil(seeded.applications / SCAN_PAGE_SIZE);
+    const floor = spPages + appPages;
+    const client = createGraphClient(graphClientOptionsFromEnv(env));
+    const expected = new Map(seeded.addIns.map((a) => [a.appId, REPORT_STATE[a.state]]));
+    const runs: { latencyMs: number; requests: number; pages: number; ms: number; addIns: number; misclassified: number }[] = [];
+    for (const latencyMs of [0, LATENCY_MS]) {
+        log(`tenant scan: ${TENANT} principals (${seeded.applications} applications, ${seeded.addIns.length} add-ins), ${REPS} repetitions, ${latencyMs} ms latency`);
+        emu.faults.latency(latencyMs);
+        for (let rep = 0; rep < REPS; rep++) {
+            const mark = emu.requests.length;
+            const t0 = performance.now();
+            const scan = await scanTenant(client);
+            const reports = reportAddIns(findAddIns(scan.servicePrincipals, scan.applications).addIns, emu.clock.now(), { warnDays: 30 });
+            const ms = performance.now() - t0;
+            const misclassified = reports.filter((r) => expected.get(r.clientId) !== r.state).length + Math.abs(expected.size - reports.length);
+            runs.push({ latencyMs, requests: emu.requests.length - mark, pages: scan.pages.servicePrincipals + scan.pages.applications, ms, addIns: reports.length, misclassified });
+        }
+    }
+    emu.faults.latency(0);
+    const summary = (latencyMs: number) => {
+        const of = runs.filter((r) => r.latencyMs === latencyMs);
+        const requests = median(of.map((r) => r.requests));
+        return {
+            latencyMs, requests, pages: median(of.map((r) => r.pages)), medianMs: round(median(of.map((r) => r.ms)), 0), samplesMs: of.map((r) => round(r.ms, 0)),
+            ratioToMinimum: round(requests / floor, 2), addInsListed: median(of.map((r) => r.addIns)), misclassified: Math.max(...of.map((r) => r.misclassified)),
+            // The collections are read side by side, their pages one after the other: the latency alone costs the longer chain.
+            latencyFloorMs: Math.max(spPages, appPages) * latencyMs,
+        };
+    };
+    return {
+        servicePrincipals: seeded.servicePrincipals, applications: seeded.applications, addIns: seeded.addIns.length, pageSize: SCAN_PAGE_SIZE,
+        pagingMinimum: floor,
+        minimumDerivation: `ceil(${seeded.servicePrincipals} service principals / ${SCAN_PAGE_SIZE}) + ceil(${seeded.applications} applications / ${SCAN_PAGE_SIZE}) = ${floor}: every object read once, ${SCAN_PAGE_SIZE} per page at most, add-ins matched to applications by appId in memory (no per-principal GET)`,
+        runs: [summary(0), summary(LATENCY_MS)],
+    };
+}
+
 /** Runs `fn` over `items` with at most `limit` in flight; never throws, reports each outcome. */
 async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<{ ok: boolean; value?: R; error?: string }[]> {
     const results: { ok: boolean; value?: R; error?: string }[] = new Array(items.length);
@@ -396,18 +502,30 @@ function printTable(r: Results): void {
     }
     lines.push("");
     const ev = r.evaluation as { rows: Record<string, unknown>[]; scalingExponent: Record<string, number>; ratios: Record<string, unknown>[] };
-    lines.push("Program evaluation in mock mode (child process per run; index.ts with N add-ins, two generations each)");
-    lines.push(row(["variant", "add-ins", "resources", "runs", "median ms", "ms / add-in", "peak RSS MB"]));
-    for (const e of ev.rows) {
-        lines.push(row([e.variant, e.count, e.resources, e.repetitions, e.medianWallMs, e.msPerAddIn, e.medianPeakRssMb]));
+    if (ev.rows !== undefined) {
+        lines.push("Program evaluation in mock mode (child process per run; index.ts with N add-ins, two generations each)");
+        lines.push(row(["variant", "add-ins", "resources", "runs", "median ms", "ms / add-in", "peak RSS MB"]));
+        for (const e of ev.rows) {
+            lines.push(row([e.variant, e.count, e.resources, e.repetitions, e.medianWallMs, e.msPerAddIn, e.medianPeakRssMb]));
+        }
+        lines.push(`scaling exponent (log-log slope 100 -> 1000): component ${ev.scalingExponent.component}, azuread ${ev.scalingExponent.azuread} (target <= 1.1)`);
+        lines.push(`component / azuread ServicePrincipalPassword: ${ev.ratios.map((x) => `${String(x.count)}: time ${String(x.wallRatio)}x, peak RSS ${String(x.peakRssRatio)}x`).join("; ")}`);
+        lines.push("");
     }
-    lines.push(`scaling exponent (log-log slope 100 -> 1000): component ${ev.scalingExponent.component}, azuread ${ev.scalingExponent.azuread} (target <= 1.1)`);
-    lines.push(`component / azuread ServicePrincipalPassword: ${ev.ratios.map((x) => `${String(x.count)}: time ${String(x.wallRatio)}x, peak RSS ${String(x.peakRssRatio)}x`).join("; ")}`);
-    lines.push("");
     const f = r.fleet;
     lines.push(`Fleet rotation: ${String(f.addIns)} add-ins, parallel ${String(f.parallel)}, token bucket ${JSON.stringify(f.tokenBucket)}, max attempts ${String(f.maxAttempts)}`);
     lines.push(`  completed ${String(f.completed)}, failures ${String(f.failures)}, objects not holding exactly the new generation ${String(f.objectsNotHoldingExactlyTheNewGeneration)}`);
     lines.push(`  ${String(f.seconds)} s vs throttle-limited minimum ${String(f.throttleLimitedMinimumSeconds)} s (${String(f.minimumDerivation)}): ratio ${String(f.ratio)}; 429 responses ${String(f.responses429)}`);
+    const t = r.tenantScan as { servicePrincipals?: number; applications?: number; addIns?: number; pagingMinimum?: number; minimumDerivation?: string; runs?: Record<string, unknown>[] };
+    if (t.runs !== undefined) {
+        lines.push("");
+        lines.push(`Tenant scan (npm run inventory -- --all): ${String(t.servicePrincipals)} service principals, ${String(t.applications)} applications, ${String(t.addIns)} add-ins (median of ${r.repetitions.perOperation})`);
+        lines.push(row(["latency", "requests", "pages", "paging min", "ratio", "median ms", "latency floor ms", "add-ins listed", "misclassified"]));
+        for (const x of t.runs) {
+            lines.push(row([`${String(x.latencyMs)} ms`, x.requests, x.pages, t.pagingMinimum, x.ratioToMinimum, x.medianMs, x.latencyFloorMs, x.addInsListed, x.misclassified]));
+        }
+        lines.push(`paging minimum: ${String(t.minimumDerivation)}`);
+    }
     console.log(lines.join("\n"));
 }
 
@@ -427,6 +545,22 @@ function median(xs: readonly number[]): number {
 function round(x: number, digits: number): number {
     const f = 10 ** digits;
     return Math.round(x * f) / f;
+}
+
+function machineOf(r: Partial<Machine>): Machine {
+    return { date: r.date ?? "unknown", node: r.node ?? "unknown", cpus: r.cpus ?? 0, cpuModel: r.cpuModel ?? "unknown", platform: r.platform ?? "unknown" };
+}
+
+function sections(raw: string | undefined): (typeof ALL_SECTIONS)[number][] {
+    if (raw === undefined || raw.trim() === "") {
+        return [...ALL_SECTIONS];
+    }
+    const names = raw.split(",").map((x) => x.trim());
+    const unknown = names.filter((n) => !(ALL_SECTIONS as readonly string[]).includes(n));
+    if (unknown.length > 0) {
+        throw new Error(`BENCH_SECTIONS: unknown section(s) ${unknown.join(", ")}; use a comma-separated subset of ${ALL_SECTIONS.join(",")}.`);
+    }
+    return ALL_SECTIONS.filter((x) => names.includes(x));
 }
 
 function positive(name: string, fallback: number): number {

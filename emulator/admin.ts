@@ -10,6 +10,8 @@
  *   POST   /_emulator/clock                      {set?: ISO, advanceMs?: number, freeze?: boolean}
  *   POST   /_emulator/servicePrincipals          {appId?, displayName?} -> 201 {id, appId} (Legacy)
  *   POST   /_emulator/applications               {appId?, displayName?} -> 201 {applicationId, servicePrincipalId, appId}
+ *   POST   /_emulator/population                 {principals, seed?, addInsPerState?} -> 201 {servicePrincipals, applications, addIns: [{appId, displayName, state, holder, holderId, servicePrincipalId, signingKeyId}]}
+ *                                                 (a deterministic population: emulator/population.ts)
  *   GET    /_emulator/credentials/{objectId}     stored credentials with key bytes and secretText
  *   POST   /_emulator/credentials/{objectId}     seed {keyCredentials?, passwordCredentials?} -> 201 {keyCredentials: [keyId], passwordCredentials: [keyId]}
  *   GET    /_emulator/faults                     current fault settings;  DELETE resets them
@@ -106,6 +108,24 @@ async function route(emu: EmulatorImpl, req: EmulatorRequest, body: JsonValue): 
             const b = obj(body);
             const options = { appId: typeof b.appId === "string" ? b.appId : undefined, displayName: typeof b.displayName === "string" ? b.displayName : undefined };
             return ok(201, head === "servicePrincipals" ? emu.tenant.addLegacyServicePrincipal(options) : emu.tenant.addApplication(options));
+        }
+        case "population": {
+            if (m !== "POST") {
+                throw new AdminError("use POST /_emulator/population with {principals, seed?, addInsPerState?}");
+            }
+            const b = obj(body);
+            const number = (name: string): number | undefined => {
+                const v = b[name];
+                if (v !== undefined && typeof v !== "number") {
+                    throw new AdminError(`population: ${name} must be a number; got ${JSON.stringify(v)}`);
+                }
+                return v;
+            };
+            const principals = number("principals");
+            if (principals === undefined) {
+                throw new AdminError("population: principals (number of service principals) is required");
+            }
+            return ok(201, emu.tenant.seedPopulation({ principals, seed: number("seed"), addInsPerState: number("addInsPerState") }));
         }
         case "credentials": {
             if (second === undefined) {

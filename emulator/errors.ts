@@ -204,6 +204,23 @@ export function unsupportedQuery(detail: string): GraphError {
     return new GraphError(400, "Request_UnsupportedQuery", detail);
 }
 
+/** Documented range (`$top` 1..999 on servicePrincipals and applications); message modelled. */
+export function invalidPageSize(top: string): GraphError {
+    return new GraphError(400, "Request_BadRequest", `Invalid page size specified: '${top}'. Must be between 1 and 999 inclusive.`);
+}
+
+/**
+ * Code and status observed (400 `Directory_ExpiredPageToken`, mapped by Microsoft's own directory
+ * SDKs and reported when a nextLink is followed after its token expired); message modelled on
+ * the directory's wording. The directory cannot resume from a `$skiptoken` it did not issue for
+ * this query (garbled, truncated, or moved onto another `$select`/`$filter`/`$top`), so it answers
+ * those the same way: the client has to start the listing again.
+ */
+export function expiredPageToken(): GraphError {
+    return new GraphError(400, "Directory_ExpiredPageToken",
+        "The specified page token value has expired and can no longer be included in your request.");
+}
+
 /** Body that is not JSON. */
 export function badJson(): GraphError {
     return new GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.");

@@ -3,6 +3,7 @@
  * $filter), PATCH and the credential actions. Authentication and faults are applied by the server
  * before a request gets here.
  */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { EmulatorClock } from "./clock";
 import * as C from "./credentials";
 import * as E from "./errors";
@@ -13,6 +14,11 @@ import { ODATA_TYPE, READ_ONLY_PROPERTIES, Tenant, toGraph } from "./tenant";
 
 /** Graph's JSON content type. */
 export const GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+/** Items per page when a list has no `$top` (Graph's default for directory collections). */
+export const DEFAULT_PAGE_SIZE = 100;
+/** The largest `$top` Graph accepts on servicePrincipals and applications. */
+export const MAX_PAGE_SIZE = 999;
 
 const ACTIONS = ["addPassword", "removePassword", "addKey", "removeKey"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -60,6 +66,8 @@ function typeName(set: EntitySet): string {
 
 /** The Graph service over the tenant. */
 export class GraphService {
+    private readonly pageTokens = new PageTokens();
+
     constructor(private readonly tenant: Tenant, private readonly faults: Faults, private readonly clock: EmulatorClock,
         private readonly baseUrl: () => string) {}
 
@@ -110,20 +118,27 @@ export class GraphService {
         return json(200, { "@odata.context": context, ...this.project(seen, select) });
     }
 
+    /**
+     * A collection read, one page at a time (concepts/paging): `$top` items (default 100, 1..999),
+     * and while more remain an `@odata.nextLink` that repeats the request's own query options
+     * plus an opaque `$skiptoken`, as an absolute URL to follow verbatim. The token is bound to
+     * the query it was issued for; a garbled one, or one moved onto another `$select`,
+     * `$filter` or `$top`, is refused like an expired one (Directory_ExpiredPageToken).
+     */
     private list(set: EntitySet, query: URLSearchParams): EmulatorResponse {
         const predicate = this.parseFilter(set, query.get("$filter"));
         const select = this.parseSelect(set, query);
-        let items = this.tenant.listForGraph(set, predicate);
-        const top = query.get("$top");
-        if (top !== null) {
-            const n = Number(top);
-            if (!Number.isInteger(n) || n < 1 || n > 999) {
-                throw new E.GraphError(400, "Request_BadRequest", `Invalid page size specified: '${top}'. Must be between 1 and 999 inclusive.`);
-            }
-            items = items.slice(0, n);
-        }
+        const pageSize = parsePageSize(query.get("$top"));
+        const binding = queryBinding(set, query);
+        const token = query.get("$skiptoken");
+        const offset = token === null ? 0 : this.pageTokens.open(token, binding);
+        const page = this.tenant.pageForGraph(set, predicate, offset, pageSize);
         const context = `${this.baseUrl()}/v1.0/$metadata#${set}${select === null ? "" : `(${select.join(",")})`}`;
-        return json(200, { "@odata.context": context, value: items.map((o) => this.project(o, select)) });
+        return json(200, {
+            "@odata.context": context,
+            ...(page.next === null ? {} : { "@odata.nextLink": nextLink(this.baseUrl(), set, query, this.pageTokens.issue(page.next, binding)) }),
+            value: page.items.map((o) => this.project(o, select)),
+        });
     }
 
     private project(obj: DirectoryObject, select: string[] | null): JsonObject {
@@ -271,4 +286,63 @@ export class GraphService {
 
 function json(status: number, body: JsonValue): EmulatorResponse {
     return { status, headers: { "Content-Type": GRAPH_JSON }, body };
+}
+
+/** `$top`: absent → the default page size; otherwise a whole number 1..999. */
+function parsePageSize(top: string | null): number {
+    if (top === null) {
+        return DEFAULT_PAGE_SIZE;
+    }
+    const n = Number(top);
+    if (top.trim() === "" || !Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) {
+        throw E.invalidPageSize(top);
+    }
+    return n;
+}
+
+/** What a `$skiptoken` is bound to: the collection and the query options that shape its pages. */
+function queryBinding(set: EntitySet, query: URLSearchParams): Buffer {
+    const parts = [set, ...["$filter", "$select", "$top"].map((name) => `${name}=${query.get(name) ?? ""}`)];
+    return createHash("sha256").update(parts.join("\n")).digest().subarray(0, 8);
+}
+
+/** The next page's URL: absolute, the request's own options in their order, then `$skiptoken`. */
+function nextLink(baseUrl: string, set: EntitySet, query: URLSearchParams, token: string): string {
+    const options = [...query].filter(([name]) => name !== "$skiptoken").map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
+    return `${baseUrl}/v1.0/${set}?${[...options, `$skiptoken=${encodeURIComponent(token)}`].join("&")}`;
+}
+
+/**
+ * Opaque page tokens. Graph's directory tokens are base64 (`RFNwdAIAAQAAA…`, "DSpt…"); these
+ * share the prefix and carry the position to resume from, the query binding and a MAC under a
+ * per-emulator key, so a token is accepted only by the emulator and query that issued it.
+ */
+class PageTokens {
+    private static readonly MAGIC = Buffer.from([0x44, 0x53, 0x70, 0x74, 0x02, 0x00, 0x01, 0x00]);
+    private readonly key = randomBytes(32);
+
+    issue(offset: number, binding: Buffer): string {
+        const position = Buffer.alloc(4);
+        position.writeUInt32BE(offset);
+        const body = Buffer.concat([PageTokens.MAGIC, position, binding]);
+        return Buffer.concat([body, this.mac(body)]).toString("base64");
+    }
+
+    /** The position a token resumes from; throws Directory_ExpiredPageToken for any other token. */
+    open(token: string, binding: Buffer): number {
+        const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(token) ? Buffer.from(token, "base64") : Buffer.alloc(0);
+        const magic = PageTokens.MAGIC.length;
+        if (bytes.length !== magic + 4 + 8 + 8 || !bytes.subarray(0, magic).equals(PageTokens.MAGIC)) {
+            throw E.expiredPageToken();
+        }
+        const body = bytes.subarray(0, magic + 12);
+        if (!timingSafeEqual(this.mac(body), bytes.subarray(magic + 12)) || !bytes.subarray(magic + 4, magic + 12).equals(binding)) {
+            throw E.expiredPageToken();
+        }
+        return bytes.readUInt32BE(magic);
+    }
+
+    private mac(body: Buffer): Buffer {
+        return createHmac("sha256", this.key).update(body).digest().subarray(0, 8);
+    }
 }

@@ -12,8 +12,10 @@ export type {
 export { Tenant, generateSecretText } from "./tenant";
 export type {
     ApplicationRef, CredentialsView, KeyCredentialWithKey, LegacyServicePrincipalRef, NewObjectOptions, PasswordCredentialWithSecret,
-    SeedCredentials, SeedKeyCredential, SeedPasswordCredential,
+    PopulationManifest, SeedCredentials, SeedKeyCredential, SeedPasswordCredential, SeededAddIn,
 } from "./tenant";
+export { planPopulation, POPULATION_STATES } from "./population";
+export type { PlannedPrincipal, PopulationHolder, PopulationOptions, PopulationPlan, PopulationState } from "./population";
 export { AcsError, AcsModel, ACS_PRINCIPAL, SHAREPOINT_PRINCIPAL, TokenHelperModel } from "./acs";
 export type { AccessTokenAttempt, ActiveSigningKey, AcsTokenResponse, AddInCheck, ContextTokenValidation, NoActiveKeyReason, RemoteWebSecrets, SecretSlot } from "./acs";
 export type { RequestLogEntry } from "./http";

@@ -6,6 +6,7 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { EmulatorClock } from "./clock";
 import { decodeBase64Strict } from "./base64";
+import { planPopulation, PopulationHolder, PopulationOptions, PopulationState } from "./population";
 import {
     addYears, cloneObject, DirectoryObject, EntitySet, graphDate, JsonObject, JsonValue, KEY_TYPES, KEY_USAGES, KeyType, KeyUsage,
     StoredKeyCredential, StoredPasswordCredential,
@@ -110,6 +111,28 @@ export interface SeedCredentials {
     readonly passwordCredentials?: readonly SeedPasswordCredential[];
 }
 
+
+/** One add-in made by {@link Tenant.seedPopulation}. */
+export interface SeededAddIn {
+    readonly appId: string;
+    readonly displayName: string;
+    readonly state: PopulationState;
+    readonly holder: PopulationHolder;
+    /** Object id of the object holding the credentials (the service principal or the application). */
+    readonly holderId: string;
+    readonly servicePrincipalId: string;
+    /** keyId of the Symmetric Sign key SharePoint signs with now; null when the add-in is down. */
+    readonly signingKeyId: string | null;
+}
+
+/** What {@link Tenant.seedPopulation} made. */
+export interface PopulationManifest {
+    /** Service principals created (add-ins included). */
+    readonly servicePrincipals: number;
+    /** Application objects created. */
+    readonly applications: number;
+    readonly addIns: readonly SeededAddIn[];
+}
 
 /**
  * Characters of generated secrets. Current Entra client secrets are 40 characters of
@@ -352,27 +375,36 @@ export class Tenant {
     }
 
     /**
-     * Objects of a set as a Graph list sees them: lag applies per object, and a lagged object
-     * that the filter concerns (before or after the write) uses up one of its stale reads.
+     * One page of a set as a Graph list sees it: from position `offset` of the set (creation
+     * order), the next `limit` objects that match. Lag applies per object, and a lagged object
+     * that the filter concerns (before or after the write) uses up one of its stale reads when
+     * its page is read. `next` is the position to resume from, or null when nothing that could
+     * match remains.
      */
-    listForGraph(set: EntitySet, predicate: (o: DirectoryObject) => boolean): DirectoryObject[] {
-        const out: DirectoryObject[] = [];
-        for (const obj of this.all(set)) {
+    pageForGraph(set: EntitySet, predicate: (o: DirectoryObject) => boolean, offset: number, limit: number): { items: DirectoryObject[]; next: number | null } {
+        const objects = this.all(set);
+        const items: DirectoryObject[] = [];
+        let position = offset;
+        for (; position < objects.length && items.length < limit; position++) {
+            const obj = objects[position];
             const state = this.lag.get(obj.id);
             if (state === undefined) {
                 if (predicate(obj)) {
-                    out.push(obj);
+                    items.push(obj);
                 }
-                continue;
-            }
-            if (predicate(obj) || (state.snapshot !== null && predicate(state.snapshot))) {
+            } else if (predicate(obj) || (state.snapshot !== null && predicate(state.snapshot))) {
                 const view = this.readForGraph(obj);
                 if (view !== null && predicate(view)) {
-                    out.push(view);
+                    items.push(view);
                 }
             }
         }
-        return out;
+        const concerned = (obj: DirectoryObject): boolean => {
+            const snapshot = this.lag.get(obj.id)?.snapshot;
+            return predicate(obj) || (snapshot !== undefined && snapshot !== null && predicate(snapshot));
+        };
+        const more = objects.slice(position).some(concerned);
+        return { items, next: more ? position : null };
     }
 
     /**
@@ -455,6 +487,40 @@ export class Tenant {
             passwordIds.push(keyId);
         }
         return { keyCredentials: keyIds, passwordCredentials: passwordIds };
+    }
+
+    /**
+     * Seeds a deterministic population of `options.principals` service principals (see
+     * emulator/population.ts): ordinary ones and add-ins in each state, created directly like
+     * {@link seedCredentials} (no request log, no validation), fast enough for tens of thousands.
+     * Returns what was made, with each add-in's state, so tests can assert exact classifications.
+     */
+    seedPopulation(options: PopulationOptions): PopulationManifest {
+        const now = this.clock.now();
+        const plan = planPopulation(options, now);
+        const taken = new Set([...this.objects.values()].map((o) => o.appId.toLowerCase()));
+        const addIns: SeededAddIn[] = [];
+        let applications = 0;
+        for (const p of plan.principals) {
+            if (taken.has(p.appId)) {
+                throw new Error(`seedPopulation: appId "${p.appId}" is already registered in the emulator; seed an empty tenant (reset) or pick another seed.`);
+            }
+            taken.add(p.appId);
+            if (p.applicationId !== undefined) {
+                applications += 1;
+                this.insert({ set: "applications", id: p.applicationId, appId: p.appId, props: applicationProps(p.applicationId, p.appId, p.displayName, "contoso.onmicrosoft.com", now), keyCredentials: [], passwordCredentials: [] });
+            }
+            this.insert({
+                set: "servicePrincipals", id: p.servicePrincipalId, appId: p.appId,
+                props: servicePrincipalProps(p.servicePrincipalId, p.appId, p.displayName, p.servicePrincipalType, this.tenantId, now), keyCredentials: [], passwordCredentials: [],
+            });
+            const holderId = p.holder === "application" && p.applicationId !== undefined ? p.applicationId : p.servicePrincipalId;
+            this.seedCredentials(holderId, p.credentials);
+            if (p.state !== undefined) {
+                addIns.push({ appId: p.appId, displayName: p.displayName, state: p.state, holder: p.holder, holderId, servicePrincipalId: p.servicePrincipalId, signingKeyId: p.signingKeyId });
+            }
+        }
+        return { servicePrincipals: plan.principals.length, applications, addIns };
     }
 
     /**

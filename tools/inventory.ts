@@ -1,44 +1,66 @@
-// `npm run inventory -- --client-id <id> [--graph <url>] [--json] [--warn-days N] [--set-name <name>]`:
-// a read-only look at every key and password on an add-in's Entra object, classified as the
-// CredentialInventory resource classifies them (components/classify.ts), for scheduled pipelines
-// and monitoring. Same Graph client and authentication as the provider (ADDIN_CREDENTIALS_GRAPH_URL,
-// ADDIN_CREDENTIALS_GRAPH_TOKEN, else DefaultAzureCredential). It never writes.
+// `npm run inventory`: a read-only look at add-in credentials, classified as the
+// CredentialInventory resource classifies them (components/classify.ts), for people, scheduled
+// pipelines and monitoring. Same Graph client and authentication as the provider
+// (ADDIN_CREDENTIALS_GRAPH_URL, ADDIN_CREDENTIALS_GRAPH_TOKEN, else DefaultAzureCredential). It
+// never writes.
 //
-// Exit codes: 0 nothing to act on; 1 an entry will break the add-in, or the current secret
-// expires within --warn-days (or there is no valid Sign key at all); 2 usage error, or the
-// inventory could not be read (unknown client id, Graph failure).
+//   --client-id <id>          every key and password on one add-in's Entra object
+//   --all                     every add-in of the tenant (principals holding Symmetric keys), by urgency
+//   --emit-config <add-ins>   the stack entries that bring the chosen add-ins under management
+//
+// Exit codes: 0 nothing to act on; 1 an entry will break an add-in, an add-in is down, or a
+// current secret expires within --warn-days; 2 usage error, or the inventory could not be read
+// (unknown client id or add-in, Graph failure).
 import { parseCommandLine } from "./cli";
-import { classifyCredentials, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX, setPrefix } from "../components/classify";
 import { directoryClient } from "../components/graph/directoryClock";
 import { graphClientOptionsFromEnv } from "../components/graph/client";
 import { readCredentials } from "../components/graph/credentials";
 import { TargetNotFoundErrorName } from "../components/graph/errors";
 import { isGuid, resolveTarget } from "../components/graph/target";
+import { DEFAULT_WARN_DAYS, formatInventoryTable, inspectCredentials } from "./inventoryReport";
+import {
+    countByState, emitConfig, findAddIns, formatEmittedYaml, formatTenantTable, reportAddIns, reportExitCode, selectAddIns,
+} from "./tenantReport";
+import { scanTenant, ScanProgress, SCAN_PAGE_SIZE } from "./tenantScan";
 
-const DAY_MS = 86_400_000;
-
-/** Default of `--warn-days`. */
-export const DEFAULT_WARN_DAYS = 30;
+export { DEFAULT_WARN_DAYS };
 
 const USAGE = `Usage: npm run inventory -- --client-id <id> [options]
+       npm run inventory -- --all [options]
+       npm run inventory -- --emit-config <name or client id>[,...] [options]
 
-Prints every key and password entry on the add-in's Entra object (the Legacy service principal,
-or the application behind an application-backed one), classified, with the risk each poses.
+--client-id prints every key and password entry on the add-in's Entra object (the Legacy
+service principal, or the application behind an application-backed one), classified, with the
+risk each poses.
+
+--all reads every service principal and application of the tenant (pages of ${SCAN_PAGE_SIZE}, only the
+fields it needs) and lists every add-in (a principal whose credentials include a Symmetric key),
+most urgent first: down (no valid Sign key), at-risk (an older valid Sign key the app may not
+hold), expiring (within --warn-days), ok; with the key SharePoint signs with today and until
+when, the next expiry, and which set of this project manages it.
+
+--emit-config prints the entries of addin-credentials:addins that bring the chosen add-ins
+(names, client ids or display names from --all; comma-separated or repeated) under management,
+adopting the secret their remote webs use today, and the command that stores that secret.
+
 Read-only. Uses ADDIN_CREDENTIALS_GRAPH_TOKEN (else DefaultAzureCredential) like the provider.
+Progress of a tenant scan goes to stderr.
 
 Options:
-  --client-id <id>     the add-in's client id (GUID)                          required
-  --graph <url>        Graph base URL without /v1.0 (overrides ADDIN_CREDENTIALS_GRAPH_URL)
-  --set-name <name>    only this AddInCredentialSet's entries count as managed  default: any addin-credentials/ entry
-  --warn-days <n>      exit 1 when the current secret expires within n days   default ${DEFAULT_WARN_DAYS}
-  --json               print JSON instead of a table
-  --help               this text
+  --client-id <id>       one add-in's client id (GUID)
+  --all                  every add-in of the tenant
+  --emit-config <list>   stack entries for these add-ins (reads the tenant like --all)
+  --graph <url>          Graph base URL without /v1.0 (overrides ADDIN_CREDENTIALS_GRAPH_URL)
+  --set-name <name>      only this AddInCredentialSet's entries count as managed  default: any addin-credentials/ entry
+  --warn-days <n>        exit 1 when a current secret expires within n days      default ${DEFAULT_WARN_DAYS}
+  --json                 print JSON instead of a table (or YAML for --emit-config)
+  --help                 this text
 
-Exit codes: 0 fine; 1 an entry will break the add-in, or the current secret expires within
---warn-days; 2 usage error, unknown client id, or Graph failure.
+Exit codes: 0 fine; 1 an entry will break an add-in, an add-in is down, or a current secret
+expires within --warn-days; 2 usage error, unknown client id or add-in, or Graph failure.
 `;
 
-/** Parsed command line. */
+/** Parsed command line of the one-add-in mode (`--client-id`). */
 export interface InventoryArgs {
     readonly clientId: string;
     readonly graph?: string;
@@ -47,10 +69,23 @@ export interface InventoryArgs {
     readonly json: boolean;
 }
 
+/** Parsed command line of the tenant modes (`--all`, `--emit-config`). */
+export interface TenantInventoryArgs {
+    readonly all: true;
+    /** Add-ins to emit stack entries for; absent: the report. */
+    readonly emitConfig?: string[];
+    readonly graph?: string;
+    readonly setName?: string;
+    readonly warnDays: number;
+    readonly json: boolean;
+}
+
 /** Parses argv (without node and script); throws an Error with a usable message on a usage error. */
-export function parseInventoryArgs(argv: readonly string[]): InventoryArgs | "help" {
+export function parseInventoryArgs(argv: readonly string[]): InventoryArgs | TenantInventoryArgs | "help" {
     const values = parseCommandLine(argv, {
         "client-id": { type: "string" },
+        all: { type: "boolean" },
+        "emit-config": { type: "string", multiple: true },
         graph: { type: "string" },
         "set-name": { type: "string" },
         "warn-days": { type: "string" },
@@ -60,11 +95,19 @@ export function parseInventoryArgs(argv: readonly string[]): InventoryArgs | "he
         return "help";
     }
     const clientId = values["client-id"];
-    if (clientId === undefined) {
-        throw new Error("--client-id is required: the add-in's client id (GUID).");
+    const emit = values["emit-config"]?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+    const tenant = values.all === true || values["emit-config"] !== undefined;
+    if (clientId !== undefined && tenant) {
+        throw new Error("give either --client-id <id> (one add-in) or --all / --emit-config (the whole tenant), not both.");
     }
-    if (!isGuid(clientId)) {
+    if (clientId === undefined && !tenant) {
+        throw new Error("--client-id is required (the add-in's client id, a GUID), or --all for every add-in of the tenant.");
+    }
+    if (clientId !== undefined && !isGuid(clientId)) {
         throw new Error(`--client-id must be the add-in's client id, a GUID; got "${clientId}".`);
+    }
+    if (emit !== undefined && emit.length === 0) {
+        throw new Error("--emit-config needs the add-ins to emit: names, client ids or display names from --all, comma-separated.");
     }
     let graph: string | undefined;
     if (values.graph !== undefined) {
@@ -81,60 +124,13 @@ export function parseInventoryArgs(argv: readonly string[]): InventoryArgs | "he
         }
         warnDays = n;
     }
-    return { clientId, graph, setName: values["set-name"], warnDays, json: values.json ?? false };
+    const common = { graph, setName: values["set-name"], warnDays, json: values.json ?? false };
+    return clientId !== undefined ? { clientId, ...common } : { all: true, ...(emit === undefined ? {} : { emitConfig: emit }), ...common };
 }
 
-/** Display names that count as managed: this set's, or every addin-credentials one. Pure. */
-export function managedDisplayNames(entries: readonly { displayName?: string | null }[], setName?: string): string[] {
-    const prefix = setName === undefined ? `${MANAGED_DISPLAY_NAME_PREFIX}/` : setPrefix(setName);
-    return [...new Set(entries.map((e) => e.displayName ?? "").filter((n) => n.startsWith(prefix)))];
-}
-
-/**
- * What needs attention, in words, and the exit code: risks, then the expiry of the newest valid
- * managed generation (or, without one, of the newest valid Sign key). Pure.
- */
-export function assessInventory(entries: readonly InventoryEntry[], now: Date, warnDays: number): { exitCode: 0 | 1; problems: string[] } {
-    const problems = entries.filter((e) => e.risk !== undefined).map((e) => `${e.kind} ${e.keyId}: ${e.risk}`);
-    const t = now.getTime();
-    const validSign = entries.filter((e) => e.kind === "key" && e.type === "Symmetric" && e.usage === "Sign" && Date.parse(e.endDateTime) > t);
-    const managed = validSign.filter((e) => e.classification === "managed");
-    const pool = managed.length > 0 ? managed : validSign;
-    const newest = [...pool].sort((a, b) => Date.parse(b.startDateTime) - Date.parse(a.startDateTime))[0];
-    if (newest === undefined) {
-        problems.push("no valid Symmetric Sign key on the object: SharePoint cannot sign context tokens for this add-in.");
-    } else {
-        const daysLeft = Math.floor((Date.parse(newest.endDateTime) - t) / DAY_MS);
-        if (daysLeft < warnDays) {
-            const what = managed.length > 0 ? `the newest managed generation (${newest.displayName})` : `the newest valid Sign key ${newest.keyId}`;
-            problems.push(`${what} expires on ${newest.endDateTime.slice(0, 10)}, in ${daysLeft} day(s) (--warn-days ${warnDays}).`);
-        }
-    }
-    return { exitCode: problems.length > 0 ? 1 : 0, problems };
-}
-
-/** The classified entries as a fixed-width table (risk last, unpadded). Pure. */
-export function formatInventoryTable(entries: readonly InventoryEntry[]): string {
-    const header = ["keyId", "kind", "type", "usage", "display name", "start", "end", "classification", "risk"];
-    const rows = entries.map((e) => [
-        e.keyId,
-        e.kind,
-        e.type,
-        e.usage || "-",
-        e.displayName || "-",
-        e.startDateTime.slice(0, 10) || "-",
-        e.endDateTime.slice(0, 10) || "-",
-        e.classification + (e.adopted ? " (adopted)" : ""),
-        e.risk ?? "",
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
-    return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
-/** Runs the command; returns the exit code. Writes the report to `out`, messages to `err`. */
+/** Runs the command; returns the exit code. Writes the report to `out`, messages and progress to `err`. */
 export async function runInventory(argv: readonly string[], env: NodeJS.ProcessEnv, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-    let args: InventoryArgs | "help";
+    let args: InventoryArgs | TenantInventoryArgs | "help";
     try {
         args = parseInventoryArgs(argv);
     } catch (e) {
@@ -147,31 +143,88 @@ export async function runInventory(argv: readonly string[], env: NodeJS.ProcessE
     }
     try {
         const options = graphClientOptionsFromEnv(args.graph === undefined ? env : { ...env, ADDIN_CREDENTIALS_GRAPH_URL: args.graph });
-        const { client, directoryNow } = directoryClient(options);
-        const target = await resolveTarget(client, args.clientId, { notFoundReads: 1 });
-        const view = await readCredentials(client, target, "read credentials for inventory");
-        if (view === undefined) {
-            err(`inventory: ${target.label} (client id ${args.clientId}) disappeared while reading it.\n`);
-            return 2;
-        }
-        const now = directoryNow();
-        const declared = managedDisplayNames([...view.keyCredentials, ...view.passwordCredentials], args.setName);
-        const entries = classifyCredentials(view, { now, setName: args.setName, declaredDisplayNames: declared, gracePeriodDays: 0 });
-        const { exitCode, problems } = assessInventory(entries, now, args.warnDays);
-        if (args.json) {
-            out(`${JSON.stringify({ clientId: args.clientId, target: { kind: target.kind, objectId: target.objectId }, now: now.toISOString(), entries, problems, exitCode }, null, 2)}\n`);
-        } else {
-            out(`${target.label} (client id ${args.clientId}), directory time ${now.toISOString()}: ${entries.length} entr${entries.length === 1 ? "y" : "ies"}\n\n`);
-            out(`${formatInventoryTable(entries)}\n\n`);
-            out(problems.length === 0 ? "OK: no entry will break the add-in, and the current secret is not due.\n" : `${problems.map((p) => `ATTENTION: ${p}`).join("\n")}\n`);
-        }
-        return exitCode;
+        return "clientId" in args ? await oneAddIn(args, options, out, err) : await wholeTenant(args, options, out, err);
     } catch (e) {
         const error = e as Error;
-        err(`inventory: ${error.name === TargetNotFoundErrorName ? error.message : `could not read the inventory: ${error.message}`}\n`);
+        err(`inventory: ${error.name === TargetNotFoundErrorName || error.name === SelectionErrorName ? error.message : `could not read the inventory: ${error.message}`}\n`);
         return 2;
     }
 }
+
+type Options = ReturnType<typeof graphClientOptionsFromEnv>;
+
+/** `--client-id`: one add-in's entries. */
+async function oneAddIn(args: InventoryArgs, options: Options, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+    const { client, directoryNow } = directoryClient(options);
+    const target = await resolveTarget(client, args.clientId, { notFoundReads: 1 });
+    const view = await readCredentials(client, target, "read credentials for inventory");
+    if (view === undefined) {
+        err(`inventory: ${target.label} (client id ${args.clientId}) disappeared while reading it.\n`);
+        return 2;
+    }
+    const now = directoryNow();
+    const { entries, problems, exitCode } = inspectCredentials(view, now, args);
+    if (args.json) {
+        out(`${JSON.stringify({ clientId: args.clientId, target: { kind: target.kind, objectId: target.objectId }, now: now.toISOString(), entries, problems, exitCode }, null, 2)}\n`);
+    } else {
+        out(`${target.label} (client id ${args.clientId}), directory time ${now.toISOString()}: ${entries.length} entr${entries.length === 1 ? "y" : "ies"}\n\n`);
+        out(`${formatInventoryTable(entries)}\n\n`);
+        out(problems.length === 0 ? "OK: no entry will break the add-in, and the current secret is not due.\n" : `${problems.map((p) => `ATTENTION: ${p}`).join("\n")}\n`);
+    }
+    return exitCode;
+}
+
+/** `--all` and `--emit-config`: the tenant scan, then the report or the stack entries. */
+async function wholeTenant(args: TenantInventoryArgs, options: Options, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+    const { client, directoryNow } = directoryClient(options);
+    const started = Date.now();
+    const progress = (p: ScanProgress): void => err(`inventory: ${p.collection}: page ${p.pages}, ${p.objects.toLocaleString("en-US")} read\n`);
+    const scan = await scanTenant(client, progress);
+    const now = directoryNow();
+    const found = findAddIns(scan.servicePrincipals, scan.applications);
+    const reports = reportAddIns(found.addIns, now, args);
+    const requests = scan.pages.servicePrincipals + scan.pages.applications;
+    err(`inventory: read ${scan.servicePrincipals.length.toLocaleString("en-US")} service principals and ${scan.applications.length.toLocaleString("en-US")} applications in ${requests} requests, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+
+    if (args.emitConfig !== undefined) {
+        let chosen: ReturnType<typeof selectAddIns>;
+        try {
+            chosen = selectAddIns(reports, args.emitConfig);
+        } catch (e) {
+            throw Object.assign(e as Error, { name: SelectionErrorName });
+        }
+        const config = emitConfig(chosen, now);
+        out(args.json ? `${JSON.stringify({ now: now.toISOString(), entries: config.addIns.map((a) => a.entry), ...config }, null, 2)}\n` : formatEmittedYaml(config));
+        return 0;
+    }
+
+    const counts = countByState(reports);
+    const exitCode = reportExitCode(reports);
+    if (args.json) {
+        out(`${JSON.stringify({
+            now: now.toISOString(),
+            scanned: { servicePrincipals: scan.servicePrincipals.length, applications: scan.applications.length, requests, pages: scan.pages },
+            counts, addIns: reports, applicationsWithoutPrincipal: found.applicationsWithoutPrincipal, exitCode,
+        }, null, 2)}\n`);
+        return exitCode;
+    }
+    out(`Tenant at directory time ${now.toISOString()}: ${scan.servicePrincipals.length.toLocaleString("en-US")} service principals, ` +
+        `${scan.applications.length.toLocaleString("en-US")} applications; ${reports.length} add-in(s) hold Symmetric keys.\n\n`);
+    if (reports.length > 0) {
+        out(`${formatTenantTable(reports)}\n\n`);
+    }
+    for (const a of found.applicationsWithoutPrincipal) {
+        out(`note: application ${a.objectId} "${a.displayName}" (client id ${a.appId}) holds Symmetric keys but has no service principal in this tenant; nothing signs in with it here.\n`);
+    }
+    out(exitCode === 0
+        ? "OK: no add-in is down, at risk or due.\n"
+        : `ATTENTION: ${counts.down} down, ${counts["at-risk"]} at risk, ${counts.expiring} expiring within ${args.warnDays} day(s); ${counts.ok} ok.\n`);
+    out("Onboard one: npm run inventory -- --emit-config <name or client id>\n");
+    return exitCode;
+}
+
+/** Name of the error for an --emit-config selector that matches no add-in (exit 2, message as is). */
+const SelectionErrorName = "AddInSelectionError";
 
 if (require.main === module) {
     runInventory(process.argv.slice(2), process.env, (s) => process.stdout.write(s), (s) => process.stderr.write(s)).then(
