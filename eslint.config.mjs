@@ -4,9 +4,15 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", "bench/results.json"] },
+    { ignores: ["node_modules/**", "bin/**", "dist/**", "bench/results.json"] },
     eslint.configs.recommended,
     ...tseslint.configs.recommended,
+    {
+        // Plain Node scripts: the preload of the provider host and the package link.
+        files: ["**/*.cjs"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", globalThis: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
     {
         rules: {
             "@typescript-eslint/no-explicit-any": "error",

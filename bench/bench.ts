@@ -21,16 +21,15 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-    CREDENTIAL_GENERATION_MODULE,
-    CREDENTIAL_GENERATION_TYPE,
-    credentialGenerationProvider,
-} from "../components/credentialGeneration";
+import { CREDENTIAL_GENERATION_MODULE, CREDENTIAL_GENERATION_TYPE } from "../components/credentialGeneration";
+import { graphEnv } from "../components/graph/env";
+import { providerShim } from "../components/providerShim";
 import { createGraphClient, graphClientOptionsFromEnv } from "../components/graph/client";
 import { Emulator, PopulationState, startEmulator } from "../emulator";
 import { findAddIns, reportAddIns } from "../tools/tenantReport";
 import { SCAN_PAGE_SIZE, scanTenant } from "../tools/tenantScan";
-import { dynamicUrn, emulatorEnv, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../tests/support/providerHost";
+import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../engine/providerHost";
+import { Props } from "../engine/wire";
 
 type Kind = "servicePrincipal" | "application";
 type Source = "random-bytes" | "entra-password";
@@ -129,8 +128,8 @@ async function main(): Promise<void> {
         results.measured[section] = machineOf(results);
     }
     const emu = await startEmulator({ port: 0 });
-    const providerText = await serializeProvider(credentialGenerationProvider);
-    const env = emulatorEnv(emu);
+    const providerText = await serializeProvider(providerShim("CredentialGeneration"));
+    const env = graphEnv({ url: emu.url, token: emu.token });
     try {
         if (SECTIONS.includes("operations")) {
             await operations(emu, providerText, env, results);

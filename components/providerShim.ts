@@ -14,8 +14,23 @@ import type { DynamicResourceType } from "./dynamicProviders";
 /** The module the provider text loads; the package's `exports` map must keep serving it. */
 export const DYNAMIC_PROVIDERS_MODULE = "addin-credentials/dynamic-providers";
 
-/** A provider that delegates every call to the installed package's implementation of `type`. */
+const shims = new Map<DynamicResourceType, pulumi.dynamic.ResourceProvider>();
+
+/**
+ * A provider that delegates every call to the installed package's implementation of `type`. One
+ * object per type: the SDK serializes a provider once per object (sdk/nodejs/dynamic/index.ts),
+ * and serializing takes the closure serializer a few milliseconds per resource otherwise.
+ */
 export function providerShim(type: DynamicResourceType): pulumi.dynamic.ResourceProvider {
+    let shim = shims.get(type);
+    if (shim === undefined) {
+        shim = makeShim(type);
+        shims.set(type, shim);
+    }
+    return shim;
+}
+
+function makeShim(type: DynamicResourceType): pulumi.dynamic.ResourceProvider {
     const load = (): Required<pulumi.dynamic.ResourceProvider> =>
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         (require("addin-credentials/dynamic-providers") as { providers: Record<string, Required<pulumi.dynamic.ResourceProvider>> }).providers[type];

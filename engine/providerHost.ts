@@ -254,7 +254,11 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
             if (control === undefined) {
                 throw new Error("this provider host was not started with recyclable: true");
             }
-            return Number(await control.send("reset"));
+            const answer = await control.send("reset");
+            if (!/^\d+$/.test(answer)) {
+                throw new Error(`recycling the provider host failed: ${answer}`);
+            }
+            return Number(answer);
         },
         async stop() {
             client.close();

@@ -30,7 +30,9 @@ function reset() {
         }
     }
     for (const key of Reflect.ownKeys(globalThis)) {
-        if (!globals.has(key)) {
+        // A non-configurable global (Node's own, such as the fetch dispatcher's) cannot be
+        // deleted; it is not provider state either.
+        if (!globals.has(key) && Object.getOwnPropertyDescriptor(globalThis, key)?.configurable) {
             delete globalThis[key];
         }
     }
@@ -47,7 +49,12 @@ control.on("data", (chunk) => {
     for (let i = buffered.indexOf("\n"); i >= 0; i = buffered.indexOf("\n")) {
         const command = buffered.slice(0, i).trim();
         buffered = buffered.slice(i + 1);
-        const answer = command === "mark" ? mark() : command === "reset" ? reset() : `unknown command ${command}`;
+        let answer;
+        try {
+            answer = command === "mark" ? mark() : command === "reset" ? reset() : `unknown command ${command}`;
+        } catch (e) {
+            answer = `error ${e instanceof Error ? e.message : String(e)}`;
+        }
         control.write(`${answer}\n`);
     }
 });

@@ -78,13 +78,15 @@ export interface EngineStackOptions {
     readonly programPath: string;
     /** Where runs get provider processes. */
     readonly hosts: HostSource;
-    /** @default the `name` in the program's Pulumi.yaml, else "project" */
+    /** The project directory, where Pulumi.yaml is. @default the program's directory */
+    readonly projectDir?: string;
+    /** @default the `name` in the project's Pulumi.yaml, else "project" */
     readonly project?: string;
     /** @default "dev" */
     readonly stack?: string;
     /** --parallel. @default 4 x the number of CPUs (pkg/cmd/pulumi/operations/up.go `defaultParallel`) */
     readonly parallel?: number;
-    /** Refresh before each preview and update. @default the program's Pulumi.yaml `options.refresh: always` */
+    /** Refresh before each preview and update. @default the project's Pulumi.yaml `options.refresh: always` */
     readonly refresh?: boolean;
     /** The checkpoint to start from. @default an empty stack */
     readonly checkpoint?: Checkpoint;
@@ -133,7 +135,7 @@ export class EngineStack {
     private readonly parallel: number;
 
     constructor(private readonly options: EngineStackOptions) {
-        const projectFile = readProjectFile(path.dirname(options.programPath));
+        const projectFile = readProjectFile(options.projectDir ?? path.dirname(options.programPath));
         this.project = options.project ?? projectFile.name ?? "project";
         this.stackName = options.stack ?? "dev";
         this.refreshDefault = options.refresh ?? projectFile.refreshAlways;

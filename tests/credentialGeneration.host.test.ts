@@ -422,20 +422,36 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
         const diff = await host.diff(gen.id, urn("gen"), drifted.props, news, {});
         assert.deepEqual(diff, { changes: "some", replaces: [], deleteBeforeReplace: false });
 
-        // AND the update puts both keys back as they were: same keyIds, same key bytes, the generation's dates
+        // AND the update puts the missing Sign key back under its own keyId, and adds a correct copy
+        // of the changed Verify key (same bytes) beside it: Graph cannot change a key in place,
+        // and the changed one holds the generation's bytes, so it is kept until it expires.
         const updated = await host.update(gen.id, urn("gen"), drifted.props, news, {});
         const keys = emu.tenant.credentials(p.objectId).keyCredentials;
-        for (const [keyId, usage] of [[props.signKeyId, "Sign"], [props.verifyKeyId, "Verify"]] as const) {
+        const shape = (keyId: unknown) => {
             const k = keys.find((x) => x.keyId === keyId);
-            assert.deepEqual([k?.usage, k?.key, k?.endDateTime.replace(".000Z", "Z")], [usage, props.clientSecret, props.endDateTime]);
-        }
-        assert.deepEqual([updated.outs.clientSecret, updated.outs.signKeyId, updated.outs.missing, updated.outs.drift], [props.clientSecret, props.signKeyId, [], []]);
+            return [k?.usage, k?.key, k?.endDateTime.replace(".000Z", "Z")];
+        };
+        assert.deepEqual(shape(props.signKeyId), ["Sign", props.clientSecret, props.endDateTime]);
+        assert.notEqual(updated.outs.verifyKeyId, props.verifyKeyId);
+        assert.deepEqual(shape(updated.outs.verifyKeyId), ["Verify", props.clientSecret, props.endDateTime]);
+        assert.deepEqual(shape(props.verifyKeyId), ["Verify", props.clientSecret, newEnd], "the changed key is still there");
+        assert.deepEqual([updated.outs.clientSecret, updated.outs.signKeyId, updated.outs.supersededKeyIds, updated.outs.missing, updated.outs.drift],
+            [props.clientSecret, props.signKeyId, [props.verifyKeyId], [], []]);
         const reread = await host.read(gen.id, urn("gen"), updated.outs, props);
         assert.deepEqual([reread.props.missing, reread.props.drift], [[], []]);
 
+        // WHEN the superseded key has expired THEN read reports it and the next update removes it
+        emu.clock.freeze(new Date(Date.parse(newEnd) + 3_600_000));
+        const later = await host.read(gen.id, urn("gen"), updated.outs, props);
+        assert.deepEqual(later.props.drift, [`duplicate key ${String(props.verifyKeyId)}`]);
+        const cleaned = await host.update(gen.id, urn("gen"), later.props, news, {});
+        assert.ok(!emu.tenant.credentials(p.objectId).keyCredentials.some((k) => k.keyId === props.verifyKeyId));
+        assert.equal(cleaned.outs.supersededKeyIds, undefined);
+        emu.clock.unfreeze();
+
         // WHEN the rest is removed too THEN read returns an empty id (refresh drops it)
-        await outOfBandRemove(p.objectId, [String(props.verifyKeyId)], [String(props.passwordKeyId)]);
-        const gone = await host.read(gen.id, urn("gen"), drifted.props, props);
+        await outOfBandRemove(p.objectId, [String(cleaned.outs.signKeyId), String(cleaned.outs.verifyKeyId)], [String(props.passwordKeyId)]);
+        const gone = await host.read(gen.id, urn("gen"), cleaned.outs, props);
         assert.equal(gone.id, "");
     });
 

@@ -21,7 +21,8 @@ import {
 import { credentialInventoryProvider, validateInventoryInputs } from "../components/credentialInventory";
 import { Emulator, HookMoment, RequestLogEntry, startEmulator } from "../emulator";
 import { addForeignKey, createGeneration, generationInputs, GenerationOutputs, IN_PROCESS_CLIENT_ENV, inProcessEmulator, principalWithForeignEntries } from "./support/inProcess";
-import { dynamicUrn, emulatorEnv, ProviderHost, serializeProvider, startProviderHost, withProvider } from "./support/providerHost";
+import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../engine/providerHost";
+import { emulatorEnv } from "./support/emulatorEnv";
 
 type OpName = "create" | "delete" | "cleanup";
 

@@ -23,7 +23,9 @@ import {
 } from "../components/credentialGeneration";
 import { Emulator, RequestMatch, startEmulator } from "../emulator";
 import { LeakScan } from "./support/leakScan";
-import { dynamicUrn, emulatorEnv, Props, ProviderHost, serializeProvider, startProviderHost, withProvider } from "./support/providerHost";
+import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../engine/providerHost";
+import { Props } from "../engine/wire";
+import { emulatorEnv } from "./support/emulatorEnv";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,39 +1,53 @@
-// `npm run sandbox` in short: years of simulated runs against the emulator, through the real
-// program (component) and the naive replacement it is compared with. Weekly runs keep it quick;
-// the add-in is still checked every simulated hour.
+// `npm run sandbox` in short: years of simulated pipeline days against the emulator (the deploy
+// job's pulumi up, preview then update, and the drift job 12 hours later), through the real
+// program (component), the naive replacement and the seed's manual procedure it is compared with.
+// Runs are a week or two apart to keep the suite quick; the add-in is still checked every hour.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { parseArgs } from "../tools/sandbox";
-import { loadScenario, runSandbox } from "../tools/sandboxCore";
+import { loadScenario, runSandbox, SandboxSummary } from "../tools/sandboxCore";
+
+const engineHealthy = (s: SandboxSummary) => [s.previewFailures, s.updateFailures, s.planMismatches, s.driftJobRedDays];
 
 describe("npm run sandbox", function () {
-    this.timeout(120_000);
+    this.timeout(240_000);
 
-    it("component: no failed hourly check over 4 years, at most six entries, nothing expired left, two rotations", async () => {
-        // Runs every 14 days (the add-in is still checked hourly): each run now also refreshes,
-        // checks and diffs the inventory through the provider host, and weekly runs took too long.
+    it("component: every preview succeeds and plans what its update does, the drift job stays green, no failed hourly check over 4 years, at most six entries", async () => {
         const lines: string[] = [];
         const s = await runSandbox({ years: 4, runEveryDays: 14, strategy: "component", onLine: (l) => lines.push(l) });
 
+        assert.deepEqual(engineHealthy(s), [0, 0, 0, 0], lines.join("\n"));
+        assert.equal(s.engineRuns, 3 * s.runs, "a preview and an update for the deploy job, a preview for the drift job, every day");
         assert.equal(s.authFailures, 0, JSON.stringify(s.outages));
         // The default scenario seeds three unmanaged entries (the adopted secret, valid until
-        // 2027-12-01) beside generation 0: six entries while they overlap. The default cleanup
-        // ("expired") removes the adopted set after its end + grace (2027-12-08), long before
-        // generation 1 is created (551 days after the start, 2028-05-30), so there are never more
-        // than six, and nothing expired is left over, seeded or not.
+        // 2027-12-01) beside generation 0: six entries while they overlap. The inventory removes
+        // them after their end + grace, long before generation 1 is created (2028-05-30).
         assert.ok(s.maxManagedCredentials <= 6, `maxManagedCredentials ${s.maxManagedCredentials}`);
         assert.ok(s.maxCredentials <= 6, `maxCredentials ${s.maxCredentials}`);
         assert.equal(s.expiredLeftOver, 0);
-        assert.equal(s.expiredLeftOverUnmanaged, 0);
         assert.ok(s.rotations >= 2, `rotations ${s.rotations}`);
-        assert.equal(s.outages.length, 0);
-        assert.ok(s.graphRequests > 0);
-        // The timeline names secrets, never shows them (not even a prefix).
+        // The timeline names secrets, never shows them (not even a prefix), and says why each entry went.
         const secretLines = lines.filter((l) => /(start|deploy): .*ClientSecret/.test(l));
         assert.ok(secretLines.length >= 3, lines.join("\n"));
         for (const l of secretLines) {
             assert.match(l, /ClientSecret (secret #\d+|\(none\)), SecondaryClientSecret (secret #\d+|\(none\))$/);
         }
+        const removals = lines.filter((l) => l.includes("Entra: removed"));
+        assert.ok(removals.length >= 2, lines.join("\n"));
+        for (const l of removals) {
+            assert.match(l, /, because the inventory: (expired on|retired: generation \d+ expired)/);
+        }
+        // Quiet on days when nothing happened: far fewer timeline lines than days.
+        assert.ok(lines.length < s.runs, `${lines.length} lines for ${s.runs} days`);
+    });
+
+    it("gives the same summary with a fresh provider process per run as with one recycled process", async () => {
+        const options = { years: 0.25, runEveryDays: 7, strategy: "component" as const };
+        const recycled = await runSandbox(options);
+        const fresh = await runSandbox({ ...options, freshProcesses: true });
+
+        const comparable = ({ wallSeconds: _w, ...rest }: SandboxSummary) => rest;
+        assert.deepEqual(comparable(fresh), comparable(recycled));
     });
 
     it('component on the seed\'s scenario (cleanup "unmanaged"): service restored within 24 h of the first run, nothing expired left', async () => {
@@ -42,6 +56,7 @@ describe("npm run sandbox", function () {
         // The add-in is down at the start (its secret expired yesterday). The first run adds a
         // generation and removes the lingering older Sign key; SharePoint signs with the new key
         // once it has propagated (24 h), and nothing breaks it afterwards.
+        assert.deepEqual(engineHealthy(s), [0, 0, 0, 0]);
         assert.equal(s.outages.length, 1, JSON.stringify(s.outages));
         assert.equal(s.outages[0].from, "2026-11-26T06:00:00.000Z");
         assert.ok(s.outages[0].hours <= 24, `outage of ${s.outages[0].hours} h`);
@@ -57,6 +72,18 @@ describe("npm run sandbox", function () {
         assert.equal(s.rotations, 1);
     });
 
+    it("seed: the manual procedure acts only after the secret expired and the add-in failed, then waits out the propagation", async () => {
+        const lines: string[] = [];
+        const s = await runSandbox({ years: 1.2, runEveryDays: 1, strategy: "seed", onLine: (l) => lines.push(l) });
+
+        // The adopted secret ends 2027-12-01T00:00Z; the operator notices at the next daily run
+        // (06:00) and the new key needs 24 h: 30 failed hours.
+        assert.deepEqual(s.outages.map((o) => [o.from, o.hours]), [["2027-12-01T00:00:00.000Z", 30]]);
+        assert.equal(s.engineRuns, 0, "the seed's procedure is manual: no pulumi");
+        assert.ok(lines.some((l) => /^2027-12-01 {2}operator: the add-in has been failing since 2027-12-01T00:00Z; following the seed/.test(l)), lines.join("\n"));
+        assert.ok(lines.some((l) => /^2027-12-01 {2}Entra: removed 3 × unmanaged, because the seed's procedure removes every credential of the object$/.test(l)), lines.join("\n"));
+    });
+
     it("rejects bad options with a message naming the option", () => {
         assert.throws(() => parseArgs(["--years", "0"]), /--years must be/);
         assert.throws(() => parseArgs(["--run-every", "1.5"]), /--run-every must be/);
@@ -64,8 +91,8 @@ describe("npm run sandbox", function () {
         assert.throws(() => parseArgs(["--scenario"]), /--scenario needs a value/);
         assert.throws(() => parseArgs(["--fast"]), /unknown option "--fast"/);
         assert.equal(parseArgs(["--help"]), "help");
-        assert.deepEqual(parseArgs(["--years=2", "--run-every", "3", "--strategy", "seed", "--json", "--scenario", "tools/scenarios/seed.json"]), {
-            years: 2, runEvery: 3, strategy: "seed", scenario: path.resolve("tools/scenarios/seed.json"), json: true,
+        assert.deepEqual(parseArgs(["--years=2", "--run-every", "3", "--strategy", "seed", "--json", "--scenario", "tools/scenarios/seed.json", "--fresh-processes"]), {
+            years: 2, runEvery: 3, strategy: "seed", scenario: path.resolve("tools/scenarios/seed.json"), json: true, freshProcesses: true,
         });
     });
 });

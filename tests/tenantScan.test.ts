@@ -7,7 +7,7 @@ import { createGraphClient, graphClientOptionsFromEnv } from "../components/grap
 import { Emulator, PopulationState, startEmulator } from "../emulator";
 import { findAddIns, reportAddIns } from "../tools/tenantReport";
 import { APPLICATION_FIELDS, scanTenant, ScanProgress, SERVICE_PRINCIPAL_FIELDS } from "../tools/tenantScan";
-import { emulatorEnv } from "./support/providerHost";
+import { emulatorEnv } from "./support/emulatorEnv";
 
 const NOW = new Date("2026-11-26T06:00:00Z");
 
@@ -117,7 +117,7 @@ describe("tenant scan", function () {
 
     it("refuses to follow a nextLink that leaves the configured Graph (the bearer token stays home)", async () => {
         const options = graphClientOptionsFromEnv(emulatorEnv(emu));
-        const page = (next?: string) => new Response(JSON.stringify({ value: [], ...(next === undefined ? {} : { "@odata.nextLink": next }) }), { status: 200 });
+        const page = (next?: string) => new Response(JSON.stringify({ value: [], ...(next === undefined ? {} : { "@odata.nextLink": next }) }), { status: 200, headers: { "content-type": "application/json" } });
         const fake = createGraphClient(options, {
             fetch: async (input) => (String(input).includes("/servicePrincipals") ? page("https://graph.example.net/v1.0/servicePrincipals?$skiptoken=abc") : page()),
         });

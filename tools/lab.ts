@@ -12,6 +12,9 @@ import { EngineStack, EngineStackOptions, freshProcesses, HostSource, recycledPr
 /** The repository's Pulumi program. */
 export const PROGRAM_PATH = path.resolve(__dirname, "..", "index.ts");
 
+/** The project directory: Pulumi.yaml is there. */
+const REPOSITORY_ROOT = path.dirname(PROGRAM_PATH);
+
 /** What {@link startLab} sets up. */
 export interface LabOptions {
     /** "fresh": a new provider process per run, as the engine does; "recycled": one process recycled between runs. @default "fresh" */
@@ -44,7 +47,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         emu,
         env,
         hosts,
-        newStack: (stackOptions = {}) => new EngineStack({ programPath: PROGRAM_PATH, ...stackOptions, hosts }),
+        // The project is this repository's (its Pulumi.yaml: name, refresh: always), whichever
+        // program runs.
+        newStack: (stackOptions = {}) => new EngineStack({ programPath: PROGRAM_PATH, projectDir: REPOSITORY_ROOT, ...stackOptions, hosts }),
         async close() {
             await hosts.close();
             await emu.close();

@@ -6,8 +6,10 @@ import { DEFAULT_SCENARIO_PATH, loadScenario, runSandbox, SandboxSummary, STRATE
 
 const USAGE = `Usage: npm run sandbox -- [options]
 
-Simulates daily \`pulumi up\` runs of the program against the embedded Graph + ACS emulator with a
-simulated clock, checks the add-in every simulated hour, prints a timeline and a summary.
+Simulates the pipelines' days against the embedded Graph + ACS emulator with a simulated clock:
+the deploy job (\`pulumi up --yes\`: preview, then update) and, 12 hours later, the drift job
+(\`pulumi preview --refresh --expect-no-changes\`); checks the add-in every simulated hour and
+prints a timeline (only days on which something happened) and a summary.
 
 Options:
   --years <n>            simulated years (positive number, at most 20)        default 6
@@ -18,6 +20,8 @@ Options:
                            seed:      the manual procedure (remove everything, add a new set)
   --scenario <file>      starting state (JSON; format at the top of tools/sandboxCore.ts)
                                                                 default tools/scenarios/default.json
+  --fresh-processes      a new provider process for every engine run, as the engine does
+                         (slow: about 0.25 s of CPU each), instead of one recycled process
   --json                 print only the summary, as JSON (no timeline, no progress)
   --help                 this text
 `;
@@ -28,6 +32,7 @@ interface Args {
     strategy: Strategy;
     scenario: string;
     json: boolean;
+    freshProcesses: boolean;
 }
 
 /** Parses argv (without node and script); throws an Error with a usable message. */
@@ -38,11 +43,14 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
         strategy: { type: "string" },
         scenario: { type: "string" },
         json: { type: "boolean" },
+        "fresh-processes": { type: "boolean" },
     });
     if (values === "help") {
         return "help";
     }
-    const args: Args = { years: 6, runEvery: 1, strategy: "component", scenario: DEFAULT_SCENARIO_PATH, json: values.json ?? false };
+    const args: Args = {
+        years: 6, runEvery: 1, strategy: "component", scenario: DEFAULT_SCENARIO_PATH, json: values.json ?? false, freshProcesses: values["fresh-processes"] ?? false,
+    };
     if (values.years !== undefined) {
         const n = Number(values.years);
         if (!Number.isFinite(n) || n <= 0 || n > 20) {
@@ -79,6 +87,11 @@ export function summaryTable(s: SandboxSummary): string {
         ["authFailures", `${s.authFailures}${s.outages.length ? ` (${s.outages.length} outage(s): ${s.outages.map((o) => `${o.from.slice(0, 10)} ${o.hours} h`).join(", ")})` : ""}`],
         ["maxCredentials", `${s.maxCredentials}${s.maxManagedCredentials !== s.maxCredentials ? ` (${s.maxManagedCredentials} managed)` : ""}`],
         ["expiredLeftOver", `${s.expiredLeftOver}${s.expiredLeftOverUnmanaged ? ` (${s.expiredLeftOverUnmanaged} unmanaged)` : ""}`],
+        ["previewFailures", String(s.previewFailures)],
+        ["updateFailures", String(s.updateFailures)],
+        ["planMismatches", String(s.planMismatches)],
+        ["driftJobRedDays", String(s.driftJobRedDays)],
+        ["engineRuns", String(s.engineRuns)],
         ["graphRequests", String(s.graphRequests)],
         ["rotations", String(s.rotations)],
         ["wall time", `${s.wallSeconds} s`],
@@ -114,6 +127,7 @@ async function main(): Promise<number> {
         runEveryDays: a.runEvery,
         strategy: a.strategy,
         scenario,
+        freshProcesses: a.freshProcesses,
         onLine: a.json ? undefined : (line) => {
             if (progressOnTty) process.stderr.write("\r\x1b[K");
             process.stdout.write(`${line}\n`);

@@ -1,22 +1,27 @@
 /**
- * The sandbox (`npm run sandbox`): years of daily `pulumi up` runs against the embedded Graph +
- * ACS emulator on a simulated clock, with the add-in checked every simulated hour.
+ * The sandbox (`npm run sandbox`): years of simulated days against the embedded Graph + ACS
+ * emulator, each day as the pipelines run it (pipelines/): the deploy job's `pulumi up --yes` (a
+ * preview, then the update) at the scenario's start time of day, and the drift job's
+ * `pulumi preview --refresh --expect-no-changes` twelve hours later, both through the engine
+ * stand-in (engine/), dynamic resources in Pulumi's own dynamic provider host. A successful update
+ * "deploys" its `clientSecret` / `secondaryClientSecret` outputs to the simulated remote web; a
+ * failed one deploys nothing, is recorded with the error the pipeline would show, and the schedule
+ * goes on the next day. Every simulated hour `emu.checkAddIn` asks whether SharePoint can sign a
+ * context token that the app validates and whether the app gets an access token; the full check
+ * runs whenever ACS's active key or the app's settings changed since the previous sample,
+ * otherwise that sample's result stands (nothing else decides it).
  *
- * Each run: set the emulator clock and `addin-credentials:planningTime` to the run's instant, run
- * the program through the lifecycle harness (harness/lifecycle.ts; dynamic resources go to
- * Pulumi's own dynamic provider host), then "deploy" its `clientSecret` / `secondaryClientSecret`
- * outputs to the simulated remote web. Until the next run, the clock advances hour by hour and
- * each hour `emu.checkAddIn` asks whether SharePoint can sign a context token that the app
- * validates and whether the app gets an access token. Every hour is sampled; the full check runs
- * after each run and whenever ACS's active key or the app's settings changed since the previous
- * sample, otherwise that sample's result stands (nothing else decides it).
- *
- * Strategies: `component` runs the real program (index.ts). `replace` and `seed` run
+ * Strategies: `component` runs the real program (index.ts). `replace` runs
  * tools/strategies/replaceProgram.ts (one CredentialGeneration renewed `rotateBeforeExpiryDays`
- * before expiry): `replace` is a create-before-delete replacement, the app gets ClientSecret = new
- * and SecondaryClientSecret = old; `seed` is the manual procedure, every credential on the object
- * removed and a new set added (delete-before-replace, plus the unmanaged entries removed directly
- * on the emulator), the app gets ClientSecret = new only.
+ * before expiry by a plain create-before-delete replacement; the app gets ClientSecret = new and
+ * SecondaryClientSecret = old). `seed` is the manual procedure as written, without Pulumi: once
+ * the add-in has failed, the operator (at the next daily run) removes every credential of the
+ * object, registers 32 new random bytes as a Symmetric Sign key, a Symmetric Verify key and a
+ * password, and sets ClientSecret = the new value.
+ *
+ * Provider processes: by default one process is recycled between runs (engine/providerHost.ts),
+ * which forgets all provider state as a new process would; `freshProcesses` starts a new one per
+ * run as the engine does (about 0.25 s of CPU each: three a day make six years take half an hour).
  *
  * ## Scenario file format (`--scenario <file.json>`; tools/scenarios/default.json is the default)
  *
@@ -53,10 +58,12 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AddInCheck, Emulator, startEmulator } from "../emulator";
+import { AddInCheck, Emulator } from "../emulator";
 import { DirectoryObject } from "../emulator/model";
-import { LifecycleHarness, PROGRAM_PATH, RunResult, Step } from "../harness/lifecycle";
-import { emulatorEnv, startProviderHost } from "../tests/support/providerHost";
+import { RunResult, Step } from "../engine/deployment";
+import { EngineStack, EXIT, UpResult } from "../engine/stack";
+import { memoizeTypeScriptCompilation } from "../engine/program";
+import { Lab, PROGRAM_PATH, startLab } from "./lab";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -113,6 +120,8 @@ export interface SandboxOptions {
     readonly onLine?: (line: string) => void;
     /** Progress, 0..1, about once per simulated month. */
     readonly onProgress?: (fraction: number, at: Date) => void;
+    /** A new provider process for every engine run, as the engine does, instead of one recycled process. @default false */
+    readonly freshProcesses?: boolean;
 }
 
 /** The machine-readable result (`--json`). */
@@ -141,6 +150,16 @@ export interface SandboxSummary {
     readonly graphRequests: number;
     /** Generations created after the first. */
     readonly rotations: number;
+    /** Days whose deploy job failed in its preview (so its update never ran). */
+    readonly previewFailures: number;
+    /** Days whose deploy job failed in its update. */
+    readonly updateFailures: number;
+    /** Days whose update performed other steps than its preview planned (op and URN). */
+    readonly planMismatches: number;
+    /** Days whose drift job failed: changes proposed, or an error. */
+    readonly driftJobRedDays: number;
+    /** Engine runs (previews and updates) in all. */
+    readonly engineRuns: number;
     /** Separate outages: runs of consecutive failed samples. */
     readonly outages: { readonly from: string; readonly hours: number; readonly reason: string }[];
     readonly wallSeconds: number;
@@ -192,373 +211,482 @@ export function loadScenario(file: string): Scenario {
     return s;
 }
 
-/** Runs the whole simulation and returns the summary. */
-export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxSummary> {
-    const wallStart = Date.now();
-    const years = options.years ?? 6;
-    const runEvery = options.runEveryDays ?? 1;
-    const strategy = options.strategy ?? "component";
-    const scenario = options.scenario ?? loadScenario(DEFAULT_SCENARIO_PATH);
-    const say = options.onLine ?? (() => undefined);
-    const startMs = Date.parse(scenario.start ?? DEFAULT_START);
-    const endMs = addYears(startMs, years);
-    const addInName = String(scenario.addIn?.name ?? "hr-portal");
-    const graceDays = Number(scenario.addIn?.gracePeriodDays ?? 7);
 
-    const emu = await startEmulator({ port: 0, logErrors: false, propagationDelayMs: (scenario.faults?.propagationHours ?? 24) * HOUR_MS });
-    emu.clock.freeze(new Date(startMs));
-    const env = emulatorEnv(emu, { ADDIN_CREDENTIALS_RETRY_BASE_MS: "1" });
-    const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    const host = await startProviderHost({ env });
-    const compiled = memoizeProgramCompilation();
-    try {
-        // ---- the principal and its starting credentials
-        const target = scenario.target ?? "servicePrincipal";
-        let appId: string;
-        let holderId: string;
-        if (target === "application") {
-            const app = emu.tenant.addApplication({ displayName: `Add-in ${addInName}` });
-            appId = app.appId;
-            holderId = app.applicationId;
-        } else {
-            const sp = emu.tenant.addLegacyServicePrincipal({ displayName: `Add-in ${addInName}` });
-            appId = sp.appId;
-            holderId = sp.id;
-        }
-        const refBytes = new Map<string, string>();
-        const bytesOf = (c: ScenarioCredential): string => {
-            if (c.key !== undefined && c.key !== "random") {
-                return c.key;
-            }
-            const ref = c.ref ?? crypto.randomUUID();
-            if (!refBytes.has(ref)) {
-                refBytes.set(ref, crypto.randomBytes(32).toString("base64"));
-            }
-            return refBytes.get(ref) as string;
-        };
-        for (const c of scenario.credentials ?? []) {
-            if (c.type === "Password") {
-                emu.tenant.seedCredentials(holderId, {
-                    passwordCredentials: [{ secretText: c.secretText, displayName: c.displayName ?? null, startDateTime: c.start, endDateTime: c.end }],
-                });
-            } else {
-                const key = bytesOf(c);
-                if (c.ref !== undefined && !refBytes.has(c.ref)) {
-                    refBytes.set(c.ref, key);
-                }
-                emu.tenant.seedCredentials(holderId, {
-                    keyCredentials: [{ type: c.type, usage: c.usage ?? "Sign", key, displayName: c.displayName ?? null, startDateTime: c.start, endDateTime: c.end }],
-                });
-            }
-        }
-        const holder = emu.tenant.get(holderId) as DirectoryObject;
-        const seededKeyIds = new Set([...holder.keyCredentials, ...holder.passwordCredentials].map((e) => e.keyId));
-        const secretOfRef = (ref: string | null | undefined): string | null => (ref ? refBytes.get(ref) ?? null : null);
-        const app = { clientSecret: secretOfRef(scenario.app?.clientSecret), secondaryClientSecret: secretOfRef(scenario.app?.secondaryClientSecret) };
-
-        // ---- the program and its config
-        const programPath = strategy === "component" ? PROGRAM_PATH : REPLACE_PROGRAM_PATH;
-        const harness = new LifecycleHarness({ programPath, provider: host });
-        const addInEntry: Record<string, unknown> = { name: addInName, firstGenerationStart: new Date(startMs).toISOString(), ...scenario.addIn, clientId: appId };
-        const config: Record<string, string> = {};
-        const secretKeys: string[] = [];
-        if (strategy === "component" && scenario.adopt) {
-            const adoptedSign = (scenario.credentials ?? []).find((c) => c.ref === scenario.adopt && c.type === "Symmetric" && c.usage === "Sign");
-            addInEntry.adoptedSecretEndDateTime = adoptedSign?.end ?? holder.keyCredentials[0]?.endDateTime.toISOString();
-            config["addin-credentials:adoptedClientSecrets"] = JSON.stringify({ [addInName]: secretOfRef(scenario.adopt) });
-            secretKeys.push("addin-credentials:adoptedClientSecrets");
-        }
-        config["addin-credentials:addins"] = JSON.stringify([addInEntry]);
-        if (strategy === "seed") {
-            config["addin-credentials:sandboxDeleteBeforeReplace"] = "true";
-        }
-
-        // ---- bookkeeping
-        let runs = 0;
-        let samples = 0;
-        let authFailures = 0;
-        let maxCredentials = 0;
-        let maxManaged = 0;
-        const leftOver = new Set<string>();
-        const displayNames = new Set<string>();
-        const outages: { from: string; hours: number; reason: string }[] = [];
-        let openOutage: { from: string; hours: number; reason: string } | undefined;
-        let lastNextAction = "";
-        let lastNextActionAt = Number.POSITIVE_INFINITY;
-        let lastWarnings = "";
-        let lastCheck: AddInCheck | undefined;
-        let lastCheckKey = "";
-        let fullChecks = 0;
-        let lastProgressMonth = -1;
-        const notes: string[] = [];
-        const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-        // Secrets are named by order of first appearance, never shown (not even a prefix).
-        const secretLabels = new Map<string, string>();
-        const short = (s: string | null): string => {
-            if (!s) return "(none)";
-            if (!secretLabels.has(s)) secretLabels.set(s, `secret #${secretLabels.size + 1}`);
-            return secretLabels.get(s) as string;
-        };
-        const nameOf = (keyId: string): string => {
-            const e = [...holder.keyCredentials, ...holder.passwordCredentials].find((x) => x.keyId === keyId);
-            return e?.displayName ?? "unmanaged";
-        };
-
-        say(`sandbox: strategy ${strategy}, ${years} year(s) from ${new Date(startMs).toISOString()}, a run every ${runEvery} day(s), add-in checked hourly`);
-        if (scenario.description) {
-            say(`scenario: ${scenario.description}`);
-        }
-        say(`${dayOf(startMs)}  start: ${describeObject(holder)}; app ClientSecret ${short(app.clientSecret)}, SecondaryClientSecret ${short(app.secondaryClientSecret)}`);
-
-        for (let runMs = startMs; runMs < endMs; runMs += runEvery * DAY_MS) {
-            emu.clock.freeze(new Date(runMs));
-            if (scenario.faults?.throttlePerRun) {
-                emu.faults.throttle({ times: scenario.faults.throttlePerRun, retryAfterSeconds: null });
-            }
-            if (scenario.faults?.serverErrorsPerRun) {
-                emu.faults.serverError({ times: scenario.faults.serverErrorsPerRun, status: 503 });
-            }
-            if (scenario.faults?.readAfterWriteLag) {
-                emu.faults.readAfterWriteLag(scenario.faults.readAfterWriteLag);
-            }
-            config["addin-credentials:planningTime"] = new Date(runMs).toISOString();
-            const before = new Set([...holder.keyCredentials, ...holder.passwordCredentials].map((e) => `${e.keyId}`));
-            const beforeNames = new Map([...holder.keyCredentials, ...holder.passwordCredentials].map((e) => [e.keyId, e.displayName ?? "unmanaged"]));
-            let result: RunResult;
-            try {
-                result = await harness.run({ config, secretKeys });
-            } catch (e) {
-                throw new Error(`run on ${new Date(runMs).toISOString()} failed: ${(e as Error).message}`);
-            }
-            runs++;
-            const out = (result.outputs.addins?.value as Record<string, AddInOutputs> | undefined)?.[addInName];
-            if (!out) {
-                throw new Error(`run on ${new Date(runMs).toISOString()}: the program exported no addins.${addInName}`);
-            }
-            for (const g of out.generations ?? []) {
-                displayNames.add(g.displayName);
-            }
-            const changes = result.steps.filter((s) => s.op !== "same");
-            const generationChanged = changes.some((s) => s.type.endsWith("CredentialGeneration") && (s.op === "create" || s.op === "replace"));
-            if (strategy === "seed" && generationChanged) {
-                // The manual procedure removes every credential on the object, not only its own.
-                const keep = new Set([out.generations?.[0]?.signKeyId, out.generations?.[0]?.verifyKeyId, out.generations?.[0]?.passwordKeyId].filter(Boolean));
-                const managed = new Set(harnessKeyIds(harness));
-                holder.keyCredentials = holder.keyCredentials.filter((k) => keep.has(k.keyId) || managed.has(k.keyId));
-                holder.passwordCredentials = holder.passwordCredentials.filter((p) => keep.has(p.keyId) || managed.has(p.keyId));
-            }
-
-            // Deploy to the remote web.
-            const newPrimary = out.clientSecret ?? null;
-            let newSecondary: string | null;
-            if (strategy === "component") {
-                newSecondary = out.secondaryClientSecret ?? null;
-            } else if (strategy === "replace") {
-                newSecondary = newPrimary !== app.clientSecret ? app.clientSecret : app.secondaryClientSecret;
-            } else {
-                newSecondary = null;
-            }
-            const deployChanged = newPrimary !== app.clientSecret || newSecondary !== app.secondaryClientSecret;
-
-            // Timeline.
-            const after = new Set([...holder.keyCredentials, ...holder.passwordCredentials].map((e) => e.keyId));
-            const added = [...after].filter((k) => !before.has(k));
-            const removed = [...before].filter((k) => !after.has(k));
-            if (changes.length > 0 || deployChanged || added.length > 0 || removed.length > 0) {
-                const day = dayOf(runMs);
-                if (lastNextAction && lastNextActionAt <= runMs) {
-                    say(`${day}  why: ${lastNextAction}`);
-                }
-                for (const s of changes) {
-                    say(`${day}  ${describeStep(s)}`);
-                }
-                const groups = (ids: string[], names: (k: string) => string) => {
-                    const counts = new Map<string, number>();
-                    for (const k of ids) counts.set(names(k), (counts.get(names(k)) ?? 0) + 1);
-                    return [...counts].map(([n, c]) => `${c} × ${n}`).join(", ");
-                };
-                if (added.length > 0) say(`${day}  Entra: added ${groups(added, nameOf)}`);
-                if (removed.length > 0) say(`${day}  Entra: removed ${groups(removed, (k) => beforeNames.get(k) ?? "?")}`);
-                if (deployChanged) {
-                    say(`${day}  deploy: ClientSecret ${short(newPrimary)}, SecondaryClientSecret ${short(newSecondary)}`);
-                }
-                say(`${day}  now: ${describeObject(holder)}; next (${dayOf(Date.parse(out.nextActionDate))}): ${out.nextAction}`);
-            }
-            // Program warnings, when they change (the first run's, and new ones later).
-            const warnings = result.logs.filter((l) => l.severity !== "info").map((l) => `${l.severity}: ${l.message.trim()}`);
-            const warningText = warnings.join("\n");
-            if (warningText !== lastWarnings) {
-                for (const w of warnings.filter((x) => !lastWarnings.includes(x))) {
-                    say(`${dayOf(runMs)}  program ${w}`);
-                }
-                lastWarnings = warningText;
-            }
-            lastNextAction = out.nextAction;
-            lastNextActionAt = Date.parse(out.nextActionDate);
-            app.clientSecret = newPrimary;
-            app.secondaryClientSecret = newSecondary;
-
-            // Hourly samples until the next run.
-            const nextRunMs = Math.min(runMs + runEvery * DAY_MS, endMs);
-            for (let t = runMs; t < nextRunMs; t += HOUR_MS) {
-                emu.clock.freeze(new Date(t));
-                samples++;
-                const entries = [...holder.keyCredentials, ...holder.passwordCredentials];
-                maxCredentials = Math.max(maxCredentials, entries.length);
-                maxManaged = Math.max(maxManaged, entries.filter((e) => !seededKeyIds.has(e.keyId)).length);
-                for (const e of entries) {
-                    if (t > e.endDateTime.getTime() + (graceDays + runEvery) * DAY_MS) {
-                        leftOver.add(e.keyId);
-                    }
-                }
-                // The check's outcome depends only on ACS's active key and the app's two settings:
-                // run it in full after every run and whenever either changed, else reuse it.
-                const key = `${emu.acs.activeSigningKey(appId)?.keyId ?? "none"}|${app.clientSecret}|${app.secondaryClientSecret}`;
-                if (t === runMs || key !== lastCheckKey || lastCheck === undefined) {
-                    lastCheck = await emu.checkAddIn(appId, { clientSecret: app.clientSecret ?? "", secondaryClientSecret: app.secondaryClientSecret });
-                    lastCheckKey = key;
-                    fullChecks++;
-                }
-                const check = lastCheck;
-                const ok = check.contextTokenValid && check.accessTokenOk;
-                if (!ok) {
-                    authFailures++;
-                    if (!openOutage) {
-                        openOutage = { from: new Date(t).toISOString(), hours: 0, reason: check.reason ?? "unknown" };
-                        outages.push(openOutage);
-                        say(`${dayOf(t)}  OUTAGE from ${new Date(t).toISOString().slice(11, 16)}Z: ${openOutage.reason}`);
-                    }
-                    openOutage.hours++;
-                } else if (openOutage) {
-                    say(`${dayOf(t)}  restored at ${new Date(t).toISOString().slice(11, 16)}Z after ${openOutage.hours} h (key ${check.activeKeyId?.slice(0, 8)} active, validated with ${check.contextTokenValidatedWith})`);
-                    openOutage = undefined;
-                }
-            }
-            const month = Math.floor((runMs - startMs) / (30 * DAY_MS));
-            if (month !== lastProgressMonth) {
-                lastProgressMonth = month;
-                options.onProgress?.((runMs - startMs) / (endMs - startMs), new Date(runMs));
-            }
-        }
-        options.onProgress?.(1, new Date(endMs));
-
-        const graphRequests = emu.requests.filter((r) => !r.operation.startsWith("acs")).length;
-        if (strategy !== "component" && scenario.adopt) {
-            notes.push(`${strategy}: adoption is not modelled; the app's first deployment keeps its current secret as ${strategy === "replace" ? "SecondaryClientSecret" : "nothing (ClientSecret = new only)"}.`);
-        }
-        if (strategy === "replace") {
-            notes.push("replace: create-before-delete of the single generation; the old key is deleted in the same run, so SharePoint has no propagated key until the new one propagates.");
-        } else if (strategy === "seed") {
-            notes.push("seed: every credential removed, a new set added, ClientSecret = new only: no propagated key until the new one propagates.");
-        } else {
-            notes.push("component: two generation slots; a slot is reused only once its generation is expired + grace.");
-        }
-        const unmanagedLeft = [...leftOver].filter((k) => seededKeyIds.has(k)).length;
-        if (unmanagedLeft > 0) {
-            notes.push(`${unmanagedLeft} expired left-over entr${unmanagedLeft === 1 ? "y was" : "ies were"} seeded (unmanaged); nothing in this program removes them.`);
-        }
-        return {
-            strategy,
-            scenario: scenario.description ?? "",
-            start: new Date(startMs).toISOString(),
-            end: new Date(endMs).toISOString(),
-            years,
-            runEveryDays: runEvery,
-            runs,
-            samples,
-            fullChecks,
-            authFailures,
-            maxCredentials,
-            maxManagedCredentials: maxManaged,
-            expiredLeftOver: leftOver.size,
-            expiredLeftOverUnmanaged: unmanagedLeft,
-            graphRequests,
-            rotations: Math.max(0, displayNames.size - 1),
-            outages,
-            wallSeconds: Math.round((Date.now() - wallStart) / 100) / 10,
-            notes,
-        };
-    } finally {
-        compiled.restore();
-        await host.stop();
-        await emu.close();
-        for (const [k, v] of Object.entries(savedEnv)) {
-            if (v === undefined) delete process.env[k];
-            else process.env[k] = v;
-        }
-    }
-}
-
-/** What the sandbox reads from `addins.<name>`. */
+/** What the sandbox reads from the program's `addins.<name>` output. */
 interface AddInOutputs {
     clientSecret?: string;
     secondaryClientSecret?: string;
-    generations?: { displayName: string; signKeyId?: string; verifyKeyId?: string; passwordKeyId?: string }[];
+    generations?: { displayName: string }[];
+    inventory?: { removed?: { keyId: string; reason: string; removedAt?: string }[] };
     nextActionDate: string;
     nextAction: string;
 }
 
-/**
- * The harness re-requires the program on every run, and ts-node type-checks and emits it again
- * each time (~0.2 s, most of a run). The program's text does not change during a sandbox run, so
- * the JavaScript ts-node emitted the first time is reused (same file, same text → same output);
- * the module still executes afresh on every run.
- */
-function memoizeProgramCompilation(): { restore(): void } {
-    type Loader = (m: NodeJS.Module, filename: string) => void;
-    type CompilingModule = NodeJS.Module & { _compile(code: string, filename: string): unknown };
-    const extensions = require.extensions;
-    const original = extensions[".ts"] as Loader | undefined;
-    if (original === undefined) {
-        return { restore: () => undefined };
+/** Runs the whole simulation and returns the summary. */
+export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxSummary> {
+    const scenario = options.scenario ?? loadScenario(DEFAULT_SCENARIO_PATH);
+    const lab = await startLab({
+        hosts: options.freshProcesses ? "fresh" : "recycled",
+        client: { retryBaseMs: 1 },
+        emulator: { propagationDelayMs: (scenario.faults?.propagationHours ?? 24) * HOUR_MS },
+    });
+    const restoreCompilation = memoizeTypeScriptCompilation();
+    // Pulumi's SDK captures a stack trace for every resource and many promises; under ts-node
+    // each is mapped through source maps, which took a fifth of a simulated day. The simulation
+    // reads no stack trace, so V8's own formatting is used while it runs.
+    const prepareStackTrace = Error.prepareStackTrace;
+    delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+    try {
+        return await new Simulation(lab, scenario, options).run();
+    } finally {
+        Error.prepareStackTrace = prepareStackTrace;
+        restoreCompilation();
+        await lab.close();
     }
-    const cache = new Map<string, { text: string; code: string }>();
-    const loader: Loader = (m, filename) => {
-        const text = fs.readFileSync(filename, "utf8");
-        const hit = cache.get(filename);
-        const mod = m as CompilingModule;
-        if (hit && hit.text === text) {
-            mod._compile(hit.code, filename);
-            return;
-        }
-        const compile = mod._compile.bind(mod);
-        mod._compile = (code: string, file: string) => {
-            cache.set(filename, { text, code });
-            return compile(code, file);
-        };
-        original(m, filename);
-    };
-    extensions[".ts"] = loader;
-    return {
-        restore() {
-            if (extensions[".ts"] === loader) {
-                extensions[".ts"] = original;
-            }
-        },
-    };
 }
 
+/** The app's two settings, as secret values (null: not set). */
+interface RemoteWeb {
+    clientSecret: string | null;
+    secondaryClientSecret: string | null;
+}
 
-/** keyIds of every generation in the harness's state. */
-function harnessKeyIds(harness: LifecycleHarness): string[] {
-    return [...harness.state.values()].flatMap((e) =>
-        ["signKeyId", "verifyKeyId", "passwordKeyId"].map((k) => e.outputs[k]).filter((v): v is string => typeof v === "string"),
-    );
+/** One simulation: the tenant, the stack, the remote web and the counters. */
+class Simulation {
+    private readonly wallStart = Date.now();
+    private readonly emu: Emulator;
+    private readonly strategy: Strategy;
+    private readonly years: number;
+    private readonly runEvery: number;
+    private readonly startMs: number;
+    private readonly endMs: number;
+    private readonly addInName: string;
+    private readonly graceDays: number;
+    private readonly say: (line: string) => void;
+    private readonly appId: string;
+    private readonly holder: DirectoryObject;
+    private readonly seededKeyIds: Set<string>;
+    private readonly app: RemoteWeb;
+    private readonly config: Record<string, string> = {};
+    private readonly secretKeys: string[] = [];
+    private readonly stack: EngineStack | undefined;
+    private readonly refBytes = new Map<string, string>();
+    private readonly secretLabels = new Map<string, string>();
+    private readonly displayNames = new Set<string>();
+    private readonly outages: { from: string; hours: number; reason: string }[] = [];
+    private readonly leftOver = new Set<string>();
+    private readonly notes: string[] = [];
+    private openOutage: { from: string; hours: number; reason: string } | undefined;
+    private lastCheck: { key: string; check: AddInCheck } | undefined;
+    private nextAction = { at: Number.POSITIVE_INFINITY, text: "" };
+    private counts = {
+        runs: 0, samples: 0, fullChecks: 0, authFailures: 0, maxCredentials: 0, maxManaged: 0,
+        previewFailures: 0, updateFailures: 0, planMismatches: 0, driftJobRedDays: 0, engineRuns: 0, seedProcedures: 0,
+    };
+    private lastWarnings = "";
+    private lastSeedAt = Number.NEGATIVE_INFINITY;
+
+    constructor(lab: Lab, private readonly scenario: Scenario, options: SandboxOptions) {
+        this.emu = lab.emu;
+        this.strategy = options.strategy ?? "component";
+        this.years = options.years ?? 6;
+        this.runEvery = options.runEveryDays ?? 1;
+        this.startMs = Date.parse(scenario.start ?? DEFAULT_START);
+        this.endMs = addYears(this.startMs, this.years);
+        this.addInName = String(scenario.addIn?.name ?? "hr-portal");
+        this.graceDays = Number(scenario.addIn?.gracePeriodDays ?? 7);
+        this.say = options.onLine ?? (() => undefined);
+        this.onProgress = options.onProgress;
+        this.emu.clock.freeze(new Date(this.startMs));
+
+        const { appId, holderId } = this.addPrincipal();
+        this.appId = appId;
+        this.seedCredentials(holderId);
+        this.holder = this.emu.tenant.get(holderId) as DirectoryObject;
+        this.seededKeyIds = new Set(this.entries().map((e) => e.keyId));
+        this.app = { clientSecret: this.secretOfRef(scenario.app?.clientSecret), secondaryClientSecret: this.secretOfRef(scenario.app?.secondaryClientSecret) };
+        if (this.strategy !== "seed") {
+            this.configureProgram();
+            this.stack = lab.newStack({ programPath: this.strategy === "component" ? PROGRAM_PATH : REPLACE_PROGRAM_PATH, stack: "sandbox" });
+        }
+    }
+
+    private readonly onProgress: SandboxOptions["onProgress"];
+
+    async run(): Promise<SandboxSummary> {
+        this.say(`sandbox: strategy ${this.strategy}, ${this.years} year(s) from ${iso(this.startMs)}, a deploy job every ${this.runEvery} day(s)` +
+            `${this.strategy === "seed" ? "" : " and a drift job 12 hours after each"}, add-in checked hourly`);
+        if (this.scenario.description) {
+            this.say(`scenario: ${this.scenario.description}`);
+        }
+        this.say(`${dayOf(this.startMs)}  start: ${describeObject(this.holder)}; app ClientSecret ${this.label(this.app.clientSecret)}, SecondaryClientSecret ${this.label(this.app.secondaryClientSecret)}`);
+        let lastMonth = -1;
+        for (let runMs = this.startMs; runMs < this.endMs; runMs += this.runEvery * DAY_MS) {
+            await this.day(runMs, Math.min(runMs + this.runEvery * DAY_MS, this.endMs));
+            const month = Math.floor((runMs - this.startMs) / (30 * DAY_MS));
+            if (month !== lastMonth) {
+                lastMonth = month;
+                this.onProgress?.((runMs - this.startMs) / (this.endMs - this.startMs), new Date(runMs));
+            }
+        }
+        this.onProgress?.(1, new Date(this.endMs));
+        return this.summary();
+    }
+
+    // ---- one day ------------------------------------------------------------------------------
+
+    private async day(runMs: number, nextMs: number): Promise<void> {
+        this.emu.clock.freeze(new Date(runMs));
+        this.injectFaults();
+        const before = new Map(this.entries().map((e) => [e.keyId, e.displayName ?? "unmanaged"]));
+        this.counts.runs++;
+        const reasons = this.strategy === "seed" ? await this.seedOperator(runMs) : await this.deployJob(runMs);
+        this.reportEntries(runMs, before, reasons);
+        const driftMs = Math.min(runMs + 12 * HOUR_MS, nextMs);
+        await this.sample(runMs, driftMs);
+        if (this.strategy !== "seed" && driftMs < nextMs) {
+            await this.driftJob(driftMs);
+        }
+        await this.sample(driftMs, nextMs);
+    }
+
+    /** The deploy job: `pulumi up --yes`. Returns why each entry it removed was removed. */
+    private async deployJob(runMs: number): Promise<Map<string, string>> {
+        const stack = this.stack as EngineStack;
+        const day = dayOf(runMs);
+        this.config["addin-credentials:planningTime"] = iso(runMs);
+        const up = await stack.up({ config: this.config, secretKeys: this.secretKeys });
+        this.counts.engineRuns += up.update === undefined ? 1 : 2;
+        this.reportWarnings(runMs, up);
+        if (up.update === undefined) {
+            this.counts.previewFailures++;
+            this.say(`${day}  RED deploy job: the preview failed, nothing was deployed: ${firstLine(up.error)}`);
+            return new Map();
+        }
+        if (up.planMismatch !== undefined) {
+            this.counts.planMismatches++;
+            const planned = new Set(up.planMismatch.planned);
+            const performed = new Set(up.planMismatch.performed);
+            this.say(`${day}  PLAN MISMATCH: planned only [${[...planned].filter((s) => !performed.has(s)).join("; ")}], performed only [${[...performed].filter((s) => !planned.has(s)).join("; ")}]`);
+        }
+        const changes = up.update.steps.filter((s) => s.logical);
+        if (changes.length > 0 && this.nextAction.text !== "" && this.nextAction.at <= runMs) {
+            this.say(`${day}  why: ${this.nextAction.text}`);
+        }
+        for (const s of changes) {
+            this.say(`${day}  pulumi: ${describeStep(s)}`);
+        }
+        if (!up.update.ok) {
+            this.counts.updateFailures++;
+            this.say(`${day}  RED deploy job: the update failed, nothing was deployed: ${firstLine(up.error)}`);
+            return new Map();
+        }
+        const out = (up.update.outputs.addins?.value as Record<string, AddInOutputs> | undefined)?.[this.addInName];
+        if (out === undefined) {
+            throw new Error(`run on ${iso(runMs)}: the program exported no addins.${this.addInName}`);
+        }
+        for (const g of out.generations ?? []) {
+            this.displayNames.add(g.displayName);
+        }
+        this.nextAction = { at: Date.parse(out.nextActionDate), text: out.nextAction };
+        const primary = out.clientSecret ?? null;
+        const secondary = this.strategy === "component" ? out.secondaryClientSecret ?? null
+            : primary !== this.app.clientSecret ? this.app.clientSecret : this.app.secondaryClientSecret;
+        this.deploy(runMs, primary, secondary);
+        return this.removalReasons(up.update, out, runMs);
+    }
+
+    /** The drift job: `pulumi preview --refresh --expect-no-changes`. */
+    private async driftJob(atMs: number): Promise<void> {
+        const stack = this.stack as EngineStack;
+        this.emu.clock.freeze(new Date(atMs));
+        this.config["addin-credentials:planningTime"] = iso(atMs);
+        const drift = await stack.preview({ config: this.config, secretKeys: this.secretKeys, expectNoChanges: true });
+        this.counts.engineRuns++;
+        if (drift.exitCode !== EXIT.success) {
+            this.counts.driftJobRedDays++;
+            const why = drift.exitCode === EXIT.noChangesExpected
+                ? drift.preview.steps.filter((s) => s.logical).map((s) => describeStep(s)).join("; ")
+                : firstLine(drift.error);
+            this.say(`${dayOf(atMs)}  RED drift job (exit ${drift.exitCode}): ${why}`);
+        }
+    }
+
+    /**
+     * The seed's procedure, as written: only once the add-in has failed (an outage is open at the
+     * daily run), remove every credential of the object, register 32 new random bytes as a
+     * Symmetric Sign key, a Symmetric Verify key and a password (Graph generates the password's
+     * value), valid three years, and set ClientSecret to the new value.
+     */
+    private async seedOperator(runMs: number): Promise<Map<string, string>> {
+        // Seed step 6: a new secret can take up to 24 hours to become effective; the operator waits
+        // that long before acting again on the same outage.
+        const propagationMs = (this.scenario.faults?.propagationHours ?? 24) * HOUR_MS;
+        if (this.openOutage === undefined || runMs - this.lastSeedAt <= propagationMs) {
+            return new Map();
+        }
+        this.lastSeedAt = runMs;
+        const day = dayOf(runMs);
+        const reasons = new Map(this.entries().map((e) => [e.keyId, "the seed's procedure removes every credential of the object"]));
+        const graph = seedGraph(this.emu, this.holder);
+        const current = await graph("GET", "?$select=keyCredentials,passwordCredentials") as { passwordCredentials: { keyId: string }[] };
+        await graph("PATCH", "", { keyCredentials: [] });
+        for (const p of current.passwordCredentials) {
+            await graph("POST", "/removePassword", { keyId: p.keyId });
+        }
+        const bytes = crypto.randomBytes(32).toString("base64");
+        const start = new Date(runMs).toISOString();
+        const end = new Date(addYears(runMs, 3)).toISOString();
+        const displayName = `seed/${day}`;
+        await graph("PATCH", "", {
+            keyCredentials: (["Sign", "Verify"] as const).map((usage) => ({ type: "Symmetric", usage, key: bytes, keyId: crypto.randomUUID(), startDateTime: start, endDateTime: end, displayName })),
+        });
+        await graph("POST", "/addPassword", { passwordCredential: { displayName, startDateTime: start, endDateTime: end } });
+        this.counts.seedProcedures++;
+        this.displayNames.add(displayName);
+        this.say(`${day}  operator: the add-in has been failing since ${this.openOutage.from.slice(0, 16)}Z; following the seed: every credential removed, a new set added`);
+        this.deploy(runMs, bytes, null);
+        return reasons;
+    }
+
+    // ---- the remote web, the object, the hourly checks -------------------------------------------
+
+    private deploy(runMs: number, primary: string | null, secondary: string | null): void {
+        if (primary !== this.app.clientSecret || secondary !== this.app.secondaryClientSecret) {
+            this.say(`${dayOf(runMs)}  deploy: ClientSecret ${this.label(primary)}, SecondaryClientSecret ${this.label(secondary)}`);
+        }
+        this.app.clientSecret = primary;
+        this.app.secondaryClientSecret = secondary;
+    }
+
+    /** Why each entry a run removed was removed: the inventory's reasons, or the step that removed it. */
+    private removalReasons(update: RunResult, out: AddInOutputs, runMs: number): Map<string, string> {
+        const reasons = new Map<string, string>();
+        for (const r of out.inventory?.removed ?? []) {
+            if (r.removedAt === undefined || Math.abs(Date.parse(r.removedAt) - runMs) < HOUR_MS) {
+                reasons.set(r.keyId, `the inventory: ${r.reason}`);
+            }
+        }
+        const replaced = update.steps.filter((s) => s.type.endsWith("CredentialGeneration") && (s.op === "delete-replaced" || s.op === "delete") && !s.retain);
+        for (const s of replaced) {
+            reasons.set(`step:${s.name}`, `the engine deleted the replaced generation ${s.name} (${s.op})`);
+        }
+        const repaired = update.steps.filter((s) => s.type.endsWith("CredentialGeneration") && s.op === "update");
+        for (const s of repaired) {
+            reasons.set(`step:${s.name}`, `the repair of ${s.name} (update)`);
+        }
+        return reasons;
+    }
+
+    private reportEntries(runMs: number, before: Map<string, string>, reasons: Map<string, string>): void {
+        const day = dayOf(runMs);
+        const after = new Map(this.entries().map((e) => [e.keyId, e.displayName ?? "unmanaged"]));
+        const added = [...after.keys()].filter((k) => !before.has(k));
+        const removed = [...before.keys()].filter((k) => !after.has(k));
+        if (added.length > 0) {
+            this.say(`${day}  Entra: added ${groupCount(added.map((k) => after.get(k) ?? "?"))}`);
+        }
+        const byReason = new Map<string, string[]>();
+        const fallback = [...reasons].filter(([k]) => k.startsWith("step:")).map(([, v]) => v).join("; ") || "removed by another writer";
+        for (const k of removed) {
+            const why = reasons.get(k) ?? fallback;
+            byReason.set(why, [...(byReason.get(why) ?? []), before.get(k) ?? "?"]);
+        }
+        for (const [why, names] of byReason) {
+            this.say(`${day}  Entra: removed ${groupCount(names)}, because ${why}`);
+        }
+        if (added.length > 0 || removed.length > 0) {
+            this.say(`${day}  now: ${describeObject(this.holder)}${this.nextAction.text ? `; next (${dayOf(this.nextAction.at)}): ${this.nextAction.text}` : ""}`);
+        }
+    }
+
+    private reportWarnings(runMs: number, up: UpResult): void {
+        const logs = [...up.preview.logs, ...(up.update?.logs ?? [])];
+        const warnings = [...new Set(logs.filter((l) => l.severity !== "info").map((l) => `${l.severity}: ${l.message.trim()}`))];
+        const text = warnings.join("\n");
+        if (text !== this.lastWarnings) {
+            for (const w of warnings.filter((x) => !this.lastWarnings.includes(x))) {
+                this.say(`${dayOf(runMs)}  program ${w}`);
+            }
+            this.lastWarnings = text;
+        }
+    }
+
+    /** Checks the add-in every hour in [fromMs, toMs). */
+    private async sample(fromMs: number, toMs: number): Promise<void> {
+        for (let t = fromMs; t < toMs; t += HOUR_MS) {
+            this.emu.clock.freeze(new Date(t));
+            this.counts.samples++;
+            const entries = this.entries();
+            this.counts.maxCredentials = Math.max(this.counts.maxCredentials, entries.length);
+            this.counts.maxManaged = Math.max(this.counts.maxManaged, entries.filter((e) => !this.seededKeyIds.has(e.keyId)).length);
+            for (const e of entries) {
+                if (t > e.endDateTime.getTime() + (this.graceDays + this.runEvery) * DAY_MS) {
+                    this.leftOver.add(e.keyId);
+                }
+            }
+            // The outcome depends only on ACS's active key and the app's two settings.
+            const key = `${this.emu.acs.activeSigningKey(this.appId)?.keyId ?? "none"}|${this.app.clientSecret}|${this.app.secondaryClientSecret}`;
+            if (this.lastCheck?.key !== key) {
+                const check = await this.emu.checkAddIn(this.appId, { clientSecret: this.app.clientSecret ?? "", secondaryClientSecret: this.app.secondaryClientSecret });
+                this.lastCheck = { key, check };
+                this.counts.fullChecks++;
+            }
+            const check = (this.lastCheck as { check: AddInCheck }).check;
+            if (!(check.contextTokenValid && check.accessTokenOk)) {
+                this.counts.authFailures++;
+                if (this.openOutage === undefined) {
+                    this.openOutage = { from: iso(t), hours: 0, reason: check.reason ?? "unknown" };
+                    this.outages.push(this.openOutage);
+                    this.say(`${dayOf(t)}  OUTAGE from ${iso(t).slice(11, 16)}Z: ${this.openOutage.reason}`);
+                }
+                this.openOutage.hours++;
+            } else if (this.openOutage !== undefined) {
+                this.say(`${dayOf(t)}  restored at ${iso(t).slice(11, 16)}Z after ${this.openOutage.hours} h (key ${check.activeKeyId?.slice(0, 8)} active, validated with ${check.contextTokenValidatedWith})`);
+                this.openOutage = undefined;
+            }
+        }
+    }
+
+    // ---- set-up --------------------------------------------------------------------------------
+
+    private addPrincipal(): { appId: string; holderId: string } {
+        if ((this.scenario.target ?? "servicePrincipal") === "application") {
+            const app = this.emu.tenant.addApplication({ displayName: `Add-in ${this.addInName}` });
+            return { appId: app.appId, holderId: app.applicationId };
+        }
+        const sp = this.emu.tenant.addLegacyServicePrincipal({ displayName: `Add-in ${this.addInName}` });
+        return { appId: sp.appId, holderId: sp.id };
+    }
+
+    private seedCredentials(holderId: string): void {
+        for (const c of this.scenario.credentials ?? []) {
+            if (c.type === "Password") {
+                this.emu.tenant.seedCredentials(holderId, {
+                    passwordCredentials: [{ secretText: c.secretText, displayName: c.displayName ?? null, startDateTime: c.start, endDateTime: c.end }],
+                });
+                continue;
+            }
+            const key = c.key !== undefined && c.key !== "random" ? c.key : this.bytesOfRef(c.ref ?? crypto.randomUUID());
+            if (c.ref !== undefined && !this.refBytes.has(c.ref)) {
+                this.refBytes.set(c.ref, key);
+            }
+            this.emu.tenant.seedCredentials(holderId, {
+                keyCredentials: [{ type: c.type, usage: c.usage ?? "Sign", key, displayName: c.displayName ?? null, startDateTime: c.start, endDateTime: c.end }],
+            });
+        }
+    }
+
+    private bytesOfRef(ref: string): string {
+        if (!this.refBytes.has(ref)) {
+            this.refBytes.set(ref, crypto.randomBytes(32).toString("base64"));
+        }
+        return this.refBytes.get(ref) as string;
+    }
+
+    private secretOfRef(ref: string | null | undefined): string | null {
+        return ref ? this.refBytes.get(ref) ?? null : null;
+    }
+
+    private configureProgram(): void {
+        const addIn: Record<string, unknown> = { name: this.addInName, firstGenerationStart: iso(this.startMs), ...this.scenario.addIn, clientId: this.appId };
+        if (this.strategy === "component" && this.scenario.adopt) {
+            const adoptedSign = (this.scenario.credentials ?? []).find((c) => c.ref === this.scenario.adopt && c.type === "Symmetric" && c.usage === "Sign");
+            addIn.adoptedSecretEndDateTime = adoptedSign?.end ?? this.holder.keyCredentials[0]?.endDateTime.toISOString();
+            this.config["addin-credentials:adoptedClientSecrets"] = JSON.stringify({ [this.addInName]: this.secretOfRef(this.scenario.adopt) });
+            this.secretKeys.push("addin-credentials:adoptedClientSecrets");
+        }
+        this.config["addin-credentials:addins"] = JSON.stringify([addIn]);
+    }
+
+    private injectFaults(): void {
+        const faults = this.scenario.faults;
+        if (faults?.throttlePerRun) {
+            this.emu.faults.throttle({ times: faults.throttlePerRun, retryAfterSeconds: null });
+        }
+        if (faults?.serverErrorsPerRun) {
+            this.emu.faults.serverError({ times: faults.serverErrorsPerRun, status: 503 });
+        }
+        if (faults?.readAfterWriteLag) {
+            this.emu.faults.readAfterWriteLag(faults.readAfterWriteLag);
+        }
+    }
+
+    private entries(): { keyId: string; displayName: string | null; endDateTime: Date }[] {
+        return [...this.holder.keyCredentials, ...this.holder.passwordCredentials];
+    }
+
+    /** Secrets are named by order of first appearance, never shown (not even a prefix). */
+    private label(secret: string | null): string {
+        if (!secret) return "(none)";
+        if (!this.secretLabels.has(secret)) this.secretLabels.set(secret, `secret #${this.secretLabels.size + 1}`);
+        return this.secretLabels.get(secret) as string;
+    }
+
+    private summary(): SandboxSummary {
+        const notes = [...this.notes];
+        if (this.strategy === "replace" && this.scenario.adopt) {
+            notes.push("replace: adoption is not modelled; the app's first deployment keeps its current secret as SecondaryClientSecret.");
+        }
+        notes.push({
+            component: "component: two generation slots; a slot is reused only once its generation is expired + grace.",
+            replace: "replace: create-before-delete of the single generation; the old key is deleted in the same run, so SharePoint has no propagated key until the new one propagates.",
+            seed: "seed: acts only after the add-in has failed; every credential removed, a new set added, ClientSecret = new only: no propagated key until the new one propagates.",
+        }[this.strategy]);
+        const unmanagedLeft = [...this.leftOver].filter((k) => this.seededKeyIds.has(k)).length;
+        if (unmanagedLeft > 0) {
+            notes.push(`${unmanagedLeft} expired left-over entr${unmanagedLeft === 1 ? "y was" : "ies were"} seeded (unmanaged).`);
+        }
+        const c = this.counts;
+        return {
+            strategy: this.strategy,
+            scenario: this.scenario.description ?? "",
+            start: iso(this.startMs),
+            end: iso(this.endMs),
+            years: this.years,
+            runEveryDays: this.runEvery,
+            runs: c.runs,
+            samples: c.samples,
+            fullChecks: c.fullChecks,
+            authFailures: c.authFailures,
+            maxCredentials: c.maxCredentials,
+            maxManagedCredentials: c.maxManaged,
+            expiredLeftOver: this.leftOver.size,
+            expiredLeftOverUnmanaged: unmanagedLeft,
+            graphRequests: this.emu.requests.filter((r) => !r.operation.startsWith("acs")).length,
+            rotations: this.strategy === "seed" ? Math.max(0, c.seedProcedures - 1) : Math.max(0, this.displayNames.size - 1),
+            previewFailures: c.previewFailures,
+            updateFailures: c.updateFailures,
+            planMismatches: c.planMismatches,
+            driftJobRedDays: c.driftJobRedDays,
+            engineRuns: c.engineRuns,
+            outages: this.outages,
+            wallSeconds: Math.round((Date.now() - this.wallStart) / 100) / 10,
+            notes,
+        };
+    }
+}
+
+/** Plain Graph calls on the object, as an operator following the seed would make them. */
+function seedGraph(emu: Emulator, holder: DirectoryObject): (method: string, suffix: string, body?: unknown) => Promise<unknown> {
+    const base = `${emu.url}/v1.0/${holder.set}/${holder.id}`;
+    return async (method, suffix, body) => {
+        const res = await fetch(`${base}${suffix}`, {
+            method,
+            headers: { authorization: `Bearer ${emu.token}`, "content-type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        if (res.status >= 300) {
+            throw new Error(`seed procedure: ${method} ${suffix || "object"} answered HTTP ${res.status}`);
+        }
+        const text = await res.text();
+        return text === "" ? undefined : JSON.parse(text);
+    };
 }
 
 function describeStep(s: Step): string {
-    const what = s.type.endsWith("CredentialGeneration") ? "generation" : s.type.endsWith("RandomBytes") ? "key bytes" : s.type.split(":").pop();
-    const ops: Record<Step["op"], string> = {
-        same: "kept",
-        create: "created",
-        update: "updated",
-        replace: "replaced",
-        delete: "removed",
-        "refresh-gone": "found gone on refresh",
-        "refresh-changed": "found changed on refresh",
-    };
-    return `pulumi: ${ops[s.op]} ${what} ${s.name}${s.replaces ? ` (changed: ${s.replaces.join(", ")})` : ""}`;
+    const what = s.type.endsWith("CredentialGeneration") ? "generation" : s.type.endsWith("CredentialInventory") ? "inventory" : s.type.endsWith("RandomBytes") ? "key bytes" : s.type.split(":").pop();
+    return `${s.op} ${what} ${s.name}${s.replaces ? ` (changed: ${s.replaces.join(", ")})` : ""}${s.retain ? " [retain]" : ""}`;
 }
 
 function describeObject(obj: DirectoryObject): string {
@@ -572,6 +700,24 @@ function describeObject(obj: DirectoryObject): string {
     }
     const parts = [...groups].map(([name, g]) => `${name} (${g.n}, ends ${g.end.toISOString().slice(0, 10)})`);
     return `${obj.keyCredentials.length + obj.passwordCredentials.length} entries${parts.length ? `: ${parts.join("; ")}` : ""}`;
+}
+
+function groupCount(names: readonly string[]): string {
+    const counts = new Map<string, number>();
+    for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+    return [...counts].map(([n, c]) => `${c} × ${n}`).join(", ");
+}
+
+function firstLine(text: string | undefined): string {
+    return (text ?? "unknown error").split("\n")[0];
+}
+
+function dayOf(ms: number): string {
+    return new Date(ms).toISOString().slice(0, 10);
+}
+
+function iso(ms: number): string {
+    return new Date(ms).toISOString();
 }
 
 function addYears(ms: number, years: number): number {

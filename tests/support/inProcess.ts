@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { credentialGenerationProvider, validateGenerationInputs } from "../../components/credentialGeneration";
 import { Emulator, startEmulator } from "../../emulator";
-import { emulatorEnv } from "./providerHost";
+import { emulatorEnv } from "./emulatorEnv";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

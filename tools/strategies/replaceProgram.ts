@@ -1,11 +1,9 @@
-// The sandbox's comparison programs (tools/sandboxCore.ts, `--strategy replace|seed`): ONE
+// The sandbox's comparison program (tools/sandboxCore.ts, `--strategy replace`): ONE
 // CredentialGeneration per add-in whose dates move `rotateBeforeExpiryDays` before expiry, so a
-// rotation is a plain replacement of that single resource.
-// - replace: create-before-delete (Pulumi's default): the new generation is created, the old one
-//   deleted in the same `up`. The web app gets ClientSecret = new, SecondaryClientSecret = old.
-// - seed (`addin-credentials:sandboxDeleteBeforeReplace` = "true"): the manual procedure, remove
-//   the old credentials first, then add a new set; the web app gets ClientSecret = new only.
-// Either way SharePoint has no propagated key for up to 24 h after the old one is gone.
+// rotation is a plain create-before-delete replacement of that single resource (Pulumi's
+// default): the new generation is created, the old one deleted in the same `up`. The web app gets
+// ClientSecret = new, SecondaryClientSecret = old; SharePoint has no propagated key for up to 24 h
+// after the old one is gone.
 // Reads the same config keys as index.ts (addins, planningTime); ignores adoption.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -16,7 +14,6 @@ const DAY_MS = 86_400_000;
 const config = new pulumi.Config();
 const addIns = parseAddIns(config.requireObject<unknown>("addins"));
 const planningTime = config.get("planningTime");
-const deleteBeforeReplace = config.get("sandboxDeleteBeforeReplace") === "true";
 const nowMs = planningTime ? Date.parse(planningTime) : Date.now();
 
 export const addins = Object.fromEntries(addIns.map((addIn) => {
@@ -36,17 +33,16 @@ export const addins = Object.fromEntries(addIns.map((addIn) => {
         startDateTime: start,
         endDateTime: end,
         displayName,
-    }, { deleteBeforeReplace });
+    });
     const nextMs = startMs + stepMs;
     return [addIn.name, {
         clientId: addIn.clientId,
         clientSecret: generation.clientSecret,
-        // The old value is gone from state once replaced: the sandbox's deployment keeps it
-        // (replace) or drops it (seed).
+        // The old value is gone from state once replaced: the sandbox's deployment keeps it.
         secondaryClientSecret: undefined,
         generations: [{ index, displayName, startDateTime: start, endDateTime: end }],
         currentExpiry: end,
         nextActionDate: new Date(nextMs).toISOString(),
-        nextAction: `${deleteBeforeReplace ? "remove every credential and add" : "replace the generation with"} generation ${index + 1} on ${new Date(nextMs).toISOString().slice(0, 10)}, ${rotateBefore} days before generation ${index} expires`,
+        nextAction: `replace the generation with generation ${index + 1} on ${new Date(nextMs).toISOString().slice(0, 10)}, ${rotateBefore} days before generation ${index} expires`,
     }];
 }));

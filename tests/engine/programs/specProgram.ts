@@ -39,6 +39,7 @@ interface Call {
 function makeProvider(version: string): pulumi.dynamic.ResourceProvider {
     // Everything below runs inside the dynamic provider host; state that should live for the
     // process lives on globalThis (a serialized closure is rebuilt per provider text).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const fs = () => require("node:fs") as typeof import("node:fs");
     const state = (): { inflight: number; calls: number } => {
         const g = globalThis as { __engineTest?: { inflight: number; calls: number } };
