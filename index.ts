@@ -27,6 +27,7 @@ const results = addIns.map((addIn) => {
         manualRotations: addIn.manualRotations,
         adoptedClientSecret: adoptedSecretNames.includes(addIn.name) ? adoptedClientSecret : undefined,
         adoptedSecretEndDateTime: addIn.adoptedSecretEndDateTime,
+        adoptedKeyIds: addIn.adoptedKeyIds,
         cleanup: addIn.cleanup,
         removeKeyIds: addIn.removeKeyIds,
         forceCleanup: addIn.forceCleanup,

@@ -59,6 +59,13 @@ export interface AddInCredentialSetArgs {
     /** When the adopted secret expires (ISO 8601). Required with `adoptedClientSecret`. @default - none */
     readonly adoptedSecretEndDateTime?: string;
     /**
+     * keyIds of the adopted secret's entries on the object (its Symmetric Sign key at least), as
+     * `npm run inventory` prints them: how the inventory tells the adopted secret from any other.
+     * Required with `adoptedClientSecret`.
+     * @default - none
+     */
+    readonly adoptedKeyIds?: readonly string[];
+    /**
      * Plan as if it were this instant (ISO 8601): for rehearsals in the sandbox and tests, or to
      * preview what a future run will do.
      * @default - the current time
@@ -205,6 +212,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             removeKeyIds: [...(args.removeKeyIds ?? [])],
             forceCleanup: args.forceCleanup ?? false,
             gracePeriodDays: args.gracePeriodDays ?? DEFAULTS.gracePeriodDays,
+            adoptedKeyIds: [...(args.adoptedKeyIds ?? [])],
             adoptedSecretEndDateTime: args.adoptedSecretEndDateTime,
         };
         // A preview cannot show the inventory's outputs when it has work to do (they are unknown
@@ -340,9 +348,11 @@ export function validateAddInCredentialSetArgs(args: AddInCredentialSetArgs): vo
             `AddInCredentialSet: valueSource must be "random-bytes" or "entra-password"; got ${JSON.stringify(args.valueSource)}.`,
         );
     }
-    if ((args.adoptedClientSecret === undefined) !== (args.adoptedSecretEndDateTime === undefined)) {
+    const adoption = [args.adoptedClientSecret, args.adoptedSecretEndDateTime, args.adoptedKeyIds?.length ? args.adoptedKeyIds : undefined];
+    if (adoption.some((a) => a === undefined) && adoption.some((a) => a !== undefined)) {
         throw new Error(
-            "AddInCredentialSet: adoptedClientSecret and adoptedSecretEndDateTime go together: give the secret the app uses today and the date it expires, or neither.",
+            "AddInCredentialSet: adoptedClientSecret, adoptedSecretEndDateTime and adoptedKeyIds go together: give the secret the app uses today, " +
+                "the date it expires and the keyIds of its entries (npm run inventory lists them), or none of them.",
         );
     }
     if (args.cleanup !== undefined && !CLEANUP_MODES.includes(args.cleanup)) {

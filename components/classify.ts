@@ -75,12 +75,12 @@ export interface ClassifyContext {
     /** Days an expired generation is kept after its end. */
     readonly gracePeriodDays: number;
     /**
-     * End of the adopted secret (ISO 8601). Unmanaged entries ending on the same UTC day are the
-     * adopted secret's: Graph never shows a value, so its entries are recognised by their end date,
-     * to the day (portals and scripts write the same end with different times or offsets).
+     * keyIds of the adopted secret's entries (the secret the app uses today, before this stack
+     * managed it), as `npm run inventory` prints them. Graph never shows a value, so the keyId
+     * is what identifies them; an end date would also match another secret ending that day.
      * @default - nothing is adopted
      */
-    readonly adoptedSecretEndDateTime?: string;
+    readonly adoptedKeyIds?: readonly string[];
 }
 
 /** The cleanup policies of AddInCredentialSet's `cleanup` argument. */
@@ -134,7 +134,7 @@ export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyConte
     const declared = new Set(ctx.declaredDisplayNames);
     const ownKeyIds = ctx.declaredKeyIds !== undefined && ctx.declaredKeyIds.length > 0 ? new Set(ctx.declaredKeyIds) : undefined;
     const ownPrefix = ctx.setName === undefined ? undefined : setPrefix(ctx.setName);
-    const adoptedDay = ctx.adoptedSecretEndDateTime === undefined ? undefined : utcDay(ctx.adoptedSecretEndDateTime);
+    const adoptedIds = new Set((ctx.adoptedKeyIds ?? []).map((id) => id.toLowerCase()));
 
     const base = [
         ...creds.keyCredentials.map((k) => ({
@@ -170,7 +170,7 @@ export function classifyCredentials(creds: ObjectCredentials, ctx: ClassifyConte
             classification = isExpired(e, now) ? "unmanaged-expired" : "unmanaged-valid";
         }
         const generation = generationOf(e.displayName);
-        const adopted = classification.startsWith("unmanaged") && adoptedDay !== undefined && utcDay(e.endDateTime) === adoptedDay;
+        const adopted = classification.startsWith("unmanaged") && adoptedIds.has(e.keyId.toLowerCase());
         const retiredBecause = classification === "managed-retired" ? retired.get(e.displayName) : undefined;
         return { ...e, classification, ...(generation === undefined ? {} : { generation }), ...(retiredBecause === undefined ? {} : { retiredBecause }), adopted };
     });
@@ -305,6 +305,38 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
     return { remove, refusals, notes };
 }
 
+/**
+ * What is wrong with an adoption, for as long as the adopted secret is delivered (before its
+ * end): every adopted keyId must be an entry on the object that this stack does not manage, one
+ * of them a Symmetric Sign key (the one SharePoint signs with), and each must end when the
+ * configuration says the adopted secret ends. Once it has ended, its entries may be gone.
+ */
+export function adoptionProblems(
+    entries: readonly InventoryEntry[],
+    adoption: { readonly adoptedKeyIds: readonly string[]; readonly adoptedSecretEndDateTime?: string },
+    now: Date,
+): string[] {
+    const end = adoption.adoptedSecretEndDateTime === undefined ? undefined : Date.parse(adoption.adoptedSecretEndDateTime);
+    if (adoption.adoptedKeyIds.length === 0 || end === undefined || now.getTime() >= end) {
+        return [];
+    }
+    const problems: string[] = [];
+    const found = adoption.adoptedKeyIds.map((id) => ({ id, entry: entries.find((e) => e.keyId.toLowerCase() === id.toLowerCase()) }));
+    for (const { id, entry } of found) {
+        if (entry === undefined) {
+            problems.push(`adoptedKeyIds: keyId ${id} is on no entry of this object; copy the keyIds of the secret the app uses today from npm run inventory.`);
+        } else if (!entry.classification.startsWith("unmanaged")) {
+            problems.push(`adoptedKeyIds: keyId ${id} belongs to "${entry.displayName}", which this project manages: only a secret from before this stack can be adopted.`);
+        } else if (time(entry.endDateTime) !== end) {
+            problems.push(`adoptedKeyIds: keyId ${id} ends ${entry.endDateTime}, but adoptedSecretEndDateTime is ${adoption.adoptedSecretEndDateTime}; give the end date npm run inventory shows for it.`);
+        }
+    }
+    if (!found.some(({ entry }) => entry !== undefined && entry.kind === "key" && entry.type === "Symmetric" && entry.usage === "Sign")) {
+        problems.push("adoptedKeyIds: none of them is a Symmetric Sign key, the entry SharePoint signs with; include the Sign key of the secret the app uses today.");
+    }
+    return problems;
+}
+
 /** "key 1234… (Symmetric/Sign), password 5678…" listing of planned removals, for messages. */
 function describeIds(removals: readonly PlannedRemoval[]): string {
     return removals.map((r) => `${r.entry.kind} ${r.entry.keyId} (${r.entry.kind === "key" ? `${r.entry.type}/${r.entry.usage}` : "Password"})`).join(", ");
@@ -331,11 +363,6 @@ function generationOf(displayName: string): number | undefined {
 
 function time(iso: string): number {
     return iso === "" ? Number.NaN : Date.parse(iso);
-}
-
-function utcDay(iso: string): string | undefined {
-    const t = time(iso);
-    return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 10);
 }
 
 function day(ms: number): string {

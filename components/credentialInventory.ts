@@ -20,7 +20,7 @@
 // Serialization rules as in credentialGeneration.ts: no classes, no live objects; local helpers
 // (classify.ts, graph/*) are serialized by value. Graph's URL and token come from the environment.
 import * as pulumi from "@pulumi/pulumi";
-import { CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup } from "./classify";
+import { adoptionProblems, CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup } from "./classify";
 import { GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
 import { directoryClient } from "./graph/directoryClock";
 import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, replaceKeys, requireConfirmed, updateKeyCredentials, withObjectLock } from "./graph/credentials";
@@ -57,7 +57,9 @@ export interface CredentialInventoryArgs {
     readonly forceCleanup?: pulumi.Input<boolean>;
     /** Days an expired entry is kept after its end. @default 7 */
     readonly gracePeriodDays?: pulumi.Input<number>;
-    /** End of the adopted secret: unmanaged entries ending that UTC day are the app's current secret. @default - none */
+    /** keyIds of the adopted secret's entries (the secret the app uses today, before this stack). @default [] */
+    readonly adoptedKeyIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** When the adopted secret ends; its entries must end then. @default - none */
     readonly adoptedSecretEndDateTime?: pulumi.Input<string>;
 }
 
@@ -99,6 +101,7 @@ interface InventoryInputs {
     removeKeyIds: string[];
     forceCleanup: boolean;
     gracePeriodDays: number;
+    adoptedKeyIds: string[];
     adoptedSecretEndDateTime?: string;
 }
 
@@ -120,7 +123,7 @@ interface InventoryOutputs extends InventoryInputs {
 
 const INPUT_NAMES = [
     "clientId", "setName", "declaredDisplayNames", "declaredKeyIds", "retiredGenerations", "cleanup", "removeKeyIds", "forceCleanup", "gracePeriodDays",
-    "adoptedSecretEndDateTime",
+    "adoptedKeyIds", "adoptedSecretEndDateTime",
 ] as const;
 
 /** Rounds of removePassword + confirmation. */
@@ -138,6 +141,7 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
         removeKeyIds: news.removeKeyIds ?? [],
         declaredKeyIds: news.declaredKeyIds ?? [],
         retiredGenerations: news.retiredGenerations ?? [],
+        adoptedKeyIds: news.adoptedKeyIds ?? [],
         forceCleanup: news.forceCleanup ?? false,
         gracePeriodDays: news.gracePeriodDays ?? 7,
     };
@@ -179,6 +183,10 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
     const grace = inputs.gracePeriodDays;
     if (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0) {
         fail("gracePeriodDays", `gracePeriodDays must be a whole number of days, 0 or more; got ${JSON.stringify(grace)}.`);
+    }
+    const adoptedIds = inputs.adoptedKeyIds;
+    if (!Array.isArray(adoptedIds) || adoptedIds.some((id) => typeof id !== "string" || !isGuid(id))) {
+        fail("adoptedKeyIds", `adoptedKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(adoptedIds)}.`);
     }
     const adopted = inputs.adoptedSecretEndDateTime;
     if (adopted !== undefined && adopted !== null && (typeof adopted !== "string" || Number.isNaN(Date.parse(adopted)))) {
@@ -308,7 +316,9 @@ export function planInventory(
     alreadyRemoved: readonly string[],
 ): { entries: InventoryEntry[]; plan: CleanupPlan } {
     const entries = classifyCredentials(view, classifyContext(inputs, now));
-    return { entries, plan: planCleanup(entries, cleanupPolicy(inputs, now, alreadyRemoved)) };
+    const plan = planCleanup(entries, cleanupPolicy(inputs, now, alreadyRemoved));
+    const adoption = adoptionProblems(entries, { adoptedKeyIds: inputs.adoptedKeyIds ?? [], adoptedSecretEndDateTime: inputs.adoptedSecretEndDateTime ?? undefined }, now);
+    return { entries, plan: { ...plan, refusals: [...adoption, ...plan.refusals] } };
 }
 
 /** A generation the set declares, as {@link inspectInventory} needs it. */
@@ -455,7 +465,7 @@ function classifyContext(inputs: Omit<InventoryInputs, "clientId">, now: Date) {
         declaredKeyIds: inputs.declaredKeyIds ?? [],
         retiredGenerations: inputs.retiredGenerations ?? [],
         gracePeriodDays: inputs.gracePeriodDays,
-        adoptedSecretEndDateTime: inputs.adoptedSecretEndDateTime ?? undefined,
+        adoptedKeyIds: inputs.adoptedKeyIds ?? [],
     };
 }
 

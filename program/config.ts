@@ -13,6 +13,7 @@ export interface AddInConfig {
     readonly propagationHours?: number;
     readonly manualRotations?: ManualRotation[];
     readonly adoptedSecretEndDateTime?: string;
+    readonly adoptedKeyIds?: string[];
     readonly cleanup?: CleanupMode;
     readonly removeKeyIds?: string[];
     readonly forceCleanup?: boolean;
@@ -25,7 +26,7 @@ export interface AddInConfig {
 
 const KNOWN_FIELDS = new Set([
     "name", "clientId", "firstGenerationStart", "valueSource", "lifetimeDays", "rotateBeforeExpiryDays",
-    "gracePeriodDays", "propagationHours", "manualRotations", "adoptedSecretEndDateTime", "cleanup", "removeKeyIds",
+    "gracePeriodDays", "propagationHours", "manualRotations", "adoptedSecretEndDateTime", "adoptedKeyIds", "cleanup", "removeKeyIds",
     "forceCleanup", "delivery",
 ]);
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -85,6 +86,15 @@ export function parseAddIns(raw: unknown, adoptedSecretNames: readonly string[] 
             throw new Error(
                 `Config ${where}.adoptedSecretEndDateTime is set but addin-credentials:adoptedClientSecrets has no entry "${e.name}": ` +
                     `set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.${e.name}' <secret>, or remove adoptedSecretEndDateTime.`,
+            );
+        }
+        if (e.adoptedKeyIds !== undefined && (!Array.isArray(e.adoptedKeyIds) || e.adoptedKeyIds.length === 0 || e.adoptedKeyIds.some((id: unknown) => typeof id !== "string" || !isGuid(id)))) {
+            throw new Error(`Config ${where}.adoptedKeyIds must be a list of the keyIds of the adopted secret's entries (GUIDs, as npm run inventory prints them); got ${JSON.stringify(e.adoptedKeyIds)}.`);
+        }
+        if (adopted && e.adoptedKeyIds === undefined) {
+            throw new Error(
+                `Config addin-credentials:adoptedClientSecrets has an entry "${e.name}" but ${where}.adoptedKeyIds is missing: ` +
+                    "give the keyIds of the secret the app uses today (npm run inventory lists them; --emit-config fills them in).",
             );
         }
         if (adopted && e.adoptedSecretEndDateTime === undefined) {

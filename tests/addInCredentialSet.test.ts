@@ -176,6 +176,7 @@ describe("AddInCredentialSet", () => {
             planningTime: "2026-01-02T00:00:00Z",
             adoptedClientSecret: pulumi.secret("adopted-secret"),
             adoptedSecretEndDateTime: "2026-09-01T00:00:00Z",
+            adoptedKeyIds: ["7c1e2f30-9a4b-4d5e-8f60-1a2b3c4d5e6f"],
         });
 
         assert.equal(await value(set.secondaryClientSecret), "adopted-secret");
@@ -189,11 +190,11 @@ describe("AddInCredentialSet", () => {
         );
     });
 
-    it("throws when an adopted secret comes without its end date", () => {
-        assert.throws(
-            () => new AddInCredentialSet("bad", { ...base, adoptedClientSecret: "x" }),
-            { message: "AddInCredentialSet: adoptedClientSecret and adoptedSecretEndDateTime go together: give the secret the app uses today and the date it expires, or neither." },
-        );
+    it("throws when an adopted secret comes without its end date or its keyIds", () => {
+        const message = "AddInCredentialSet: adoptedClientSecret, adoptedSecretEndDateTime and adoptedKeyIds go together: give the secret the app uses today, " +
+            "the date it expires and the keyIds of its entries (npm run inventory lists them), or none of them.";
+        assert.throws(() => new AddInCredentialSet("bad", { ...base, adoptedClientSecret: "x" }), { message });
+        assert.throws(() => new AddInCredentialSet("bad", { ...base, adoptedClientSecret: "x", adoptedSecretEndDateTime: "2026-09-01T00:00:00Z" }), { message });
     });
 
     it("throws when planningTime is not a date", () => {

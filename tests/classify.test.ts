@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { classifyCredentials, ClassifyContext, CleanupPolicy, InventoryEntry, planCleanup } from "../components/classify";
+import { adoptionProblems, classifyCredentials, ClassifyContext, CleanupPolicy, InventoryEntry, planCleanup } from "../components/classify";
 import type { ObjectCredentials } from "../components/graph/credentials";
 
 const NOW = new Date("2026-11-26T06:00:00Z");
@@ -33,6 +33,9 @@ const ctx: ClassifyContext = { now: NOW, setName: "hr-portal", declaredDisplayNa
 const policy = (over: Partial<CleanupPolicy> = {}): CleanupPolicy => ({ cleanup: "expired", removeKeyIds: [], force: false, gracePeriodDays: 7, now: NOW, ...over });
 const byId = (entries: InventoryEntry[]) => Object.fromEntries(entries.map((e) => [e.keyId, e]));
 const removedIds = (entries: InventoryEntry[], p: CleanupPolicy) => planCleanup(entries, p).remove.map((r) => r.entry.keyId);
+
+/** The entries of `set("adopted", …)`. */
+const ADOPTED_IDS = ["adopted-sign", "adopted-verify", "adopted-password"];
 
 describe("classifyCredentials", () => {
     it("classifies declared generations as managed, with their generation index, and never reports key values or hints", () => {
@@ -94,7 +97,7 @@ describe("classifyCredentials", () => {
 
     it("gives the risk's start when an older key the app holds still signs until then", () => {
         const adoptedSet = set("adopted", "2022-01-01T00:00:00Z", "2027-01-15T00:00:00Z");
-        const e = byId(classifyCredentials(merge(managed, adoptedSet, lingering), { ...ctx, adoptedSecretEndDateTime: "2027-01-15T12:00:00+02:00" }));
+        const e = byId(classifyCredentials(merge(managed, adoptedSet, lingering), { ...ctx, adoptedKeyIds: ADOPTED_IDS }));
 
         assert.equal(
             e["lingering-sign"].risk,
@@ -103,13 +106,14 @@ describe("classifyCredentials", () => {
         );
     });
 
-    it("marks unmanaged entries ending on the adopted secret's UTC day as adopted, and never as risky", () => {
+    it("marks the entries listed in adoptedKeyIds as adopted, never as risky; another key ending the same day is not adopted", () => {
         const adoptedSet = set("adopted", "2024-01-01T00:00:00Z", "2027-12-01T00:00:00Z");
-        const e = byId(classifyCredentials(merge(managed, adoptedSet, lingering), { ...ctx, adoptedSecretEndDateTime: "2027-12-01T23:00:00Z" }));
+        const sameDay = set("sameday", "2023-01-01T00:00:00Z", "2027-12-01T00:00:00Z");
+        const e = byId(classifyCredentials(merge(managed, adoptedSet, sameDay), { ...ctx, adoptedKeyIds: ADOPTED_IDS }));
 
-        assert.deepEqual(["adopted-sign", "adopted-verify", "adopted-password", "lingering-sign"].map((id) => e[id].adopted), [true, true, true, false]);
+        assert.deepEqual(["adopted-sign", "adopted-verify", "adopted-password", "sameday-sign"].map((id) => e[id].adopted), [true, true, true, false]);
         assert.equal(e["adopted-sign"].risk, undefined);
-        assert.equal(e["lingering-sign"].risk, LINGERING_RISK);
+        assert.match(e["sameday-sign"].risk ?? "", /^older valid Sign key the app does not hold/);
     });
 
     it("reports no risk for a Sign key newer than every key the app holds, or one an older held key outlives", () => {
@@ -121,7 +125,7 @@ describe("classifyCredentials", () => {
             passwordCredentials: [],
         };
         const adoptedSet = set("adopted", "2024-01-01T00:00:00Z", "2027-12-01T00:00:00Z");
-        const e = byId(classifyCredentials(merge(managed, adoptedSet, newer), { ...ctx, adoptedSecretEndDateTime: "2027-12-01T00:00:00Z" }));
+        const e = byId(classifyCredentials(merge(managed, adoptedSet, newer), { ...ctx, adoptedKeyIds: ADOPTED_IDS }));
 
         assert.equal(e["newer-sign"].risk, undefined);
         assert.equal(e["shadowed-sign"].risk, undefined);
@@ -201,7 +205,7 @@ describe("planCleanup", () => {
 
     it('refuses "unmanaged" when the adopted secret is among the removals, unless forced', () => {
         const adoptedSet = set("adopted", "2022-01-01T00:00:00Z", "2027-12-01T00:00:00Z");
-        const entries = classifyCredentials(merge(managed, adoptedSet), { ...ctx, adoptedSecretEndDateTime: "2027-12-01T00:00:00Z" });
+        const entries = classifyCredentials(merge(managed, adoptedSet), { ...ctx, adoptedKeyIds: ADOPTED_IDS });
 
         assert.deepEqual(planCleanup(entries, policy({ cleanup: "unmanaged" })).refusals, [
             "cleanup would remove key adopted-sign (Symmetric/Sign), key adopted-verify (Symmetric/Verify), password adopted-password (Password): " +
@@ -249,5 +253,28 @@ describe("planCleanup", () => {
             `removeKeyIds: keyId gen0-sign belongs to the declared generation "${GEN0}"; ` +
                 "to replace a managed generation add a manualRotations entry instead, then it is removed by the rotation.",
         ]);
+    });
+});
+
+describe("adoptionProblems", () => {
+    const adoptedSet = set("adopted", "2024-01-01T00:00:00Z", "2027-12-01T00:00:00Z");
+    const now = new Date("2026-11-26T06:00:00Z");
+    const entries = classifyCredentials(adoptedSet, { now, declaredDisplayNames: [], gracePeriodDays: 7, adoptedKeyIds: ADOPTED_IDS });
+    const adoption = (ids: string[], end = "2027-12-01T00:00:00Z") => adoptionProblems(entries, { adoptedKeyIds: ids, adoptedSecretEndDateTime: end }, now);
+
+    it("accepts the keyIds of the secret the app uses, ending when the config says", () => {
+        assert.deepEqual(adoption(ADOPTED_IDS), []);
+    });
+
+    it("names a keyId that is on no entry, an end that differs, and a set without a Sign key", () => {
+        assert.deepEqual(adoption(["adopted-verify", "nope"], "2027-11-30T00:00:00Z"), [
+            "adoptedKeyIds: keyId adopted-verify ends 2027-12-01T00:00:00Z, but adoptedSecretEndDateTime is 2027-11-30T00:00:00Z; give the end date npm run inventory shows for it.",
+            "adoptedKeyIds: keyId nope is on no entry of this object; copy the keyIds of the secret the app uses today from npm run inventory.",
+            "adoptedKeyIds: none of them is a Symmetric Sign key, the entry SharePoint signs with; include the Sign key of the secret the app uses today.",
+        ]);
+    });
+
+    it("asks nothing once the adopted secret has ended (its entries may be gone)", () => {
+        assert.deepEqual(adoptionProblems(entries, { adoptedKeyIds: ["gone"], adoptedSecretEndDateTime: "2026-01-01T00:00:00Z" }, now), []);
     });
 });

@@ -171,11 +171,11 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
     it("refuses cleanup of the adopted secret in the preview, with a clear error, and removes nothing", async () => {
         const sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
         const key = crypto.randomBytes(32).toString("base64");
-        lab.emu.tenant.seedCredentials(sp.id, {
+        const adopted = lab.emu.tenant.seedCredentials(sp.id, {
             keyCredentials: (["Sign", "Verify"] as const).map((usage) => ({ type: "Symmetric", usage, key, startDateTime: "2024-12-01T00:00:00Z", endDateTime: "2027-12-01T00:00:00Z" })),
         });
         const cfg = {
-            ...config(sp.appId, { cleanup: "unmanaged", adoptedSecretEndDateTime: "2027-12-01T00:00:00Z" }),
+            ...config(sp.appId, { cleanup: "unmanaged", adoptedSecretEndDateTime: "2027-12-01T00:00:00Z", adoptedKeyIds: adopted.keyCredentials }),
             "addin-credentials:adoptedClientSecrets": JSON.stringify({ "hr-portal": key }),
         };
 

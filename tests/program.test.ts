@@ -74,7 +74,17 @@ describe("index.ts (the program)", function () {
 
     it("declares the full prod resource set with the adopted secret kept secret", async () => {
         lab.emu.tenant.addLegacyServicePrincipal({ appId: "9c41e7a2-0b5d-4f83-8e6a-71d2c3b4a5f6", displayName: "Contract review" });
-        lab.emu.tenant.addLegacyServicePrincipal({ appId: "5e8d3a17-c2f9-4b06-a4e1-0f7b9c2d6e38", displayName: "Expense tracker" });
+        const expenseTracker = lab.emu.tenant.addLegacyServicePrincipal({ appId: "5e8d3a17-c2f9-4b06-a4e1-0f7b9c2d6e38", displayName: "Expense tracker" });
+        // The secret the stack file adopts, with the keyIds it lists.
+        const adoptedKey = Buffer.alloc(32, 3).toString("base64");
+        const dates = { startDateTime: "2024-03-15T00:00:00Z", endDateTime: "2027-03-15T00:00:00Z" };
+        lab.emu.tenant.seedCredentials(expenseTracker.id, {
+            keyCredentials: [
+                { keyId: "7c1e2f30-9a4b-4d5e-8f60-1a2b3c4d5e6f", type: "Symmetric", usage: "Sign", key: adoptedKey, ...dates },
+                { keyId: "8d2f3a41-ab5c-4e6f-9071-2b3c4d5e6f70", type: "Symmetric", usage: "Verify", key: adoptedKey, ...dates },
+            ],
+            passwordCredentials: [{ keyId: "9e304b52-bc6d-4f70-a182-3c4d5e6f7081", ...dates }],
+        });
         lab.emu.clock.freeze(new Date("2027-01-05T00:00:00Z"));
         const prod = lab.newStack({ stack: "prod" });
 
@@ -166,6 +176,10 @@ describe("program/config", () => {
                 "set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.crm' <secret>, or remove adoptedSecretEndDateTime.",
         });
         assert.throws(() => parseAddIns([crm], adoptedSecretNamesOf(JSON.stringify({ crm: "s3cret-value" }))), {
+            message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedKeyIds is missing: ' +
+                "give the keyIds of the secret the app uses today (npm run inventory lists them; --emit-config fills them in).",
+        });
+        assert.throws(() => parseAddIns([{ ...crm, adoptedKeyIds: ["7c1e2f30-9a4b-4d5e-8f60-1a2b3c4d5e6f"] }], adoptedSecretNamesOf(JSON.stringify({ crm: "s3cret-value" }))), {
             message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedSecretEndDateTime is missing: ' +
                 "give the date the adopted secret expires (npm run inventory lists the end dates).",
         });

@@ -694,12 +694,15 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
             const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
             const key = crypto.randomBytes(32).toString("base64");
             leaks.secret("adopted secret", key);
-            emu.tenant.seedCredentials(sp.id, {
+            const adopted = emu.tenant.seedCredentials(sp.id, {
                 keyCredentials: (["Sign", "Verify"] as const).map((usage) => ({ type: "Symmetric" as const, usage, key, startDateTime: "2024-12-01T00:00:00Z", endDateTime: "2027-12-01T00:00:00Z" })),
             });
             // WHEN an inventory with cleanup "unmanaged" is created for the set that adopted it
             const invUrn = dynamicUrn("hr-portal-inventory", CREDENTIAL_INVENTORY_MODULE, CREDENTIAL_INVENTORY_TYPE);
-            const news = { clientId: sp.appId, setName: "hr-portal", declaredDisplayNames: [], cleanup: "unmanaged", adoptedSecretEndDateTime: "2027-12-01T00:00:00Z" };
+            const news = {
+                clientId: sp.appId, setName: "hr-portal", declaredDisplayNames: [], cleanup: "unmanaged",
+                adoptedKeyIds: adopted.keyCredentials, adoptedSecretEndDateTime: "2027-12-01T00:00:00Z",
+            };
             const checked = await host.check(invUrn, {}, withProvider(inventoryText, news));
             assert.deepEqual(checked.failures, []);
             // THEN it fails naming the keys and why, and both keys are still there

@@ -93,7 +93,8 @@ export function inspectCredentials(view: ObjectCredentials, now: Date, options: 
             .sort((a, b) => Date.parse(b.startDateTime) - Date.parse(a.startDateTime))[0];
         if (newest !== undefined) {
             const condition = `if the remote web holds only the newest secret (Sign key ${newest.keyId}, ends ${newest.endDateTime.slice(0, 10)}), this is an `;
-            entries = classifyCredentials(view, { ...base, adoptedSecretEndDateTime: newest.endDateTime }).map((e) => ({
+            const newestSecret = classified.filter((e) => e.endDateTime === newest.endDateTime).map((e) => e.keyId);
+            entries = classifyCredentials(view, { ...base, adoptedKeyIds: newestSecret }).map((e) => ({
                 ...e,
                 adopted: false,
                 ...(e.risk === undefined ? {} : { risk: condition + e.risk }),

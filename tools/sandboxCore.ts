@@ -45,7 +45,8 @@
  *   ],
  *   "app": { "clientSecret": "legacy", "secondaryClientSecret": null },   // refs (their key bytes, base64) or null
  *   "adopt": "legacy",                        // component only: pass this ref's secret as adoptedClientSecrets and
- *                                             // its Sign key's end as adoptedSecretEndDateTime; @default none
+ *                                             // its Sign key's end as adoptedSecretEndDateTime and its entries'
+ *                                             // keyIds as adoptedKeyIds; @default none
  *   "faults": {                               // emulator realism; @default none of them
  *     "propagationHours": 24,                 // ACS delay before a new key is used
  *     "readAfterWriteLag": 0,                 // Graph reads that still see the state before a write
@@ -271,6 +272,7 @@ class Simulation {
     private readonly secretKeys: string[] = [];
     private readonly stack: EngineStack | undefined;
     private readonly refBytes = new Map<string, string>();
+    private readonly refKeyIds = new Map<string, string[]>();
     private readonly secretLabels = new Map<string, string>();
     private readonly displayNames = new Set<string>();
     private readonly outages: { from: string; hours: number; reason: string }[] = [];
@@ -561,19 +563,22 @@ class Simulation {
 
     private seedCredentials(holderId: string): void {
         for (const c of this.scenario.credentials ?? []) {
+            const remember = (ids: string[]): void => {
+                if (c.ref !== undefined) this.refKeyIds.set(c.ref, [...(this.refKeyIds.get(c.ref) ?? []), ...ids]);
+            };
             if (c.type === "Password") {
-                this.emu.tenant.seedCredentials(holderId, {
+                remember(this.emu.tenant.seedCredentials(holderId, {
                     passwordCredentials: [{ secretText: c.secretText, displayName: c.displayName ?? null, startDateTime: c.start, endDateTime: c.end }],
-                });
+                }).passwordCredentials);
                 continue;
             }
             const key = c.key !== undefined && c.key !== "random" ? c.key : this.bytesOfRef(c.ref ?? crypto.randomUUID());
             if (c.ref !== undefined && !this.refBytes.has(c.ref)) {
                 this.refBytes.set(c.ref, key);
             }
-            this.emu.tenant.seedCredentials(holderId, {
+            remember(this.emu.tenant.seedCredentials(holderId, {
                 keyCredentials: [{ type: c.type, usage: c.usage ?? "Sign", key, displayName: c.displayName ?? null, startDateTime: c.start, endDateTime: c.end }],
-            });
+            }).keyCredentials);
         }
     }
 
@@ -593,6 +598,7 @@ class Simulation {
         if (this.strategy === "component" && this.scenario.adopt) {
             const adoptedSign = (this.scenario.credentials ?? []).find((c) => c.ref === this.scenario.adopt && c.type === "Symmetric" && c.usage === "Sign");
             addIn.adoptedSecretEndDateTime = adoptedSign?.end ?? this.holder.keyCredentials[0]?.endDateTime.toISOString();
+            addIn.adoptedKeyIds = this.refKeyIds.get(this.scenario.adopt) ?? [];
             this.config["addin-credentials:adoptedClientSecrets"] = JSON.stringify({ [this.addInName]: this.secretOfRef(this.scenario.adopt) });
             this.secretKeys.push("addin-credentials:adoptedClientSecrets");
         }
