@@ -1,59 +1,65 @@
-// The Pulumi program: reads stack config only, builds one AddInCredentialSet (and its optional
-// delivery to the remote web) per add-in, and exports their outputs. Secrets stay secret.
+// The Pulumi program: reads stack config, builds one AddInCredentialSet (and its optional delivery
+// to the remote web) per add-in, and returns their outputs as the stack's outputs. Secrets stay
+// secret. It is an async function (Pulumi awaits it) because the instant it plans for is the
+// directory's clock, read from Graph (program/now.ts).
 import * as pulumi from "@pulumi/pulumi";
-import { AddInCredentialSet } from "addin-credentials";
+import { AddInCredentialSet, RemoteWebDelivery } from "addin-credentials";
 import { adoptedSecretNamesOf, parseAddIns } from "./program/config";
-import { RemoteWebDelivery } from "addin-credentials";
+import { planningInstant } from "./program/now";
 
-const config = new pulumi.Config();
-// Which add-ins have an adopted secret is checked first, so a missing one fails naming its key, and
-// a malformed value fails with our message (Pulumi's own would quote the secret). The raw value is
-// parsed for its names only; the secrets stay inside the secret Output below.
-const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig("addin-credentials:adoptedClientSecrets"));
-const adoptedSecrets = config.getSecretObject<Record<string, string>>("adoptedClientSecrets");
-const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames);
-const planningTime = config.get("planningTime") || undefined;
+export = async () => {
+    const config = new pulumi.Config();
+    // Which add-ins have an adopted secret is checked first, so a missing one fails naming its key, and
+    // a malformed value fails with our message (Pulumi's own would quote the secret). The raw value is
+    // parsed for its names only; the secrets stay inside the secret Output below.
+    const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig("addin-credentials:adoptedClientSecrets"));
+    const adoptedSecrets = config.getSecretObject<Record<string, string>>("adoptedClientSecrets");
+    const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames);
+    const planningTime = (await planningInstant(config.get("planningTime"), addIns[0].clientId)).toISOString();
 
-const results = addIns.map((addIn) => {
-    const adoptedClientSecret = adoptedSecrets?.apply((m) => m?.[addIn.name]);
-    const set = new AddInCredentialSet(addIn.name, {
-        clientId: addIn.clientId,
-        valueSource: addIn.valueSource,
-        firstGenerationStart: addIn.firstGenerationStart,
-        lifetimeDays: addIn.lifetimeDays,
-        rotateBeforeExpiryDays: addIn.rotateBeforeExpiryDays,
-        gracePeriodDays: addIn.gracePeriodDays,
-        propagationHours: addIn.propagationHours,
-        manualRotations: addIn.manualRotations,
-        adoptedClientSecret: adoptedSecretNames.includes(addIn.name) ? adoptedClientSecret : undefined,
-        adoptedSecretEndDateTime: addIn.adoptedSecretEndDateTime,
-        adoptedKeyIds: addIn.adoptedKeyIds,
-        cleanup: addIn.cleanup,
-        removeKeyIds: addIn.removeKeyIds,
-        forceCleanup: addIn.forceCleanup,
-        planningTime,
+    const results = addIns.map((addIn) => {
+        const adoptedClientSecret = adoptedSecrets?.apply((m) => m?.[addIn.name]);
+        const set = new AddInCredentialSet(addIn.name, {
+            clientId: addIn.clientId,
+            valueSource: addIn.valueSource,
+            firstGenerationStart: addIn.firstGenerationStart,
+            lifetimeDays: addIn.lifetimeDays,
+            rotateBeforeExpiryDays: addIn.rotateBeforeExpiryDays,
+            gracePeriodDays: addIn.gracePeriodDays,
+            propagationHours: addIn.propagationHours,
+            manualRotations: addIn.manualRotations,
+            adoptedClientSecret: adoptedSecretNames.includes(addIn.name) ? adoptedClientSecret : undefined,
+            adoptedSecretEndDateTime: addIn.adoptedSecretEndDateTime,
+            adoptedKeyIds: addIn.adoptedKeyIds,
+            cleanup: addIn.cleanup,
+            removeKeyIds: addIn.removeKeyIds,
+            forceCleanup: addIn.forceCleanup,
+            planningTime,
+        });
+        const delivery = addIn.delivery
+            ? new RemoteWebDelivery(`${addIn.name}-delivery`, {
+                clientId: set.clientId,
+                clientSecret: set.clientSecret.apply((s) => s ?? ""),
+                secondaryClientSecret: set.secondaryClientSecret,
+                ...addIn.delivery,
+            }, { parent: set })
+            : undefined;
+        return { addIn, set, delivery };
     });
-    const delivery = addIn.delivery
-        ? new RemoteWebDelivery(`${addIn.name}-delivery`, {
-            clientId: set.clientId,
-            clientSecret: set.clientSecret.apply((s) => s ?? ""),
-            secondaryClientSecret: set.secondaryClientSecret,
-            ...addIn.delivery,
-        }, { parent: set })
-        : undefined;
-    return { addIn, set, delivery };
-});
 
-/** Per add-in: client id, secrets (secret), generations, expiry, the next planned action and the inventory. */
-export const addins = Object.fromEntries(results.map(({ addIn, set, delivery }) => [addIn.name, {
-    clientId: set.clientId,
-    clientSecret: set.clientSecret,
-    secondaryClientSecret: set.secondaryClientSecret,
-    generations: set.generations,
-    currentExpiry: set.currentExpiry,
-    daysLeft: set.daysLeft,
-    nextActionDate: set.nextActionDate,
-    nextAction: set.nextAction,
-    inventory: set.inventory,
-    webConfigAppSettings: delivery?.webConfigAppSettings,
-}]));
+    /** Per add-in: client id, secrets (secret), generations, expiry, the next planned action and the inventory. */
+    const addins = Object.fromEntries(results.map(({ addIn, set, delivery }) => [addIn.name, {
+        clientId: set.clientId,
+        clientSecret: set.clientSecret,
+        secondaryClientSecret: set.secondaryClientSecret,
+        generations: set.generations,
+        currentExpiry: set.currentExpiry,
+        daysLeft: set.daysLeft,
+        nextActionDate: set.nextActionDate,
+        nextAction: set.nextAction,
+        inventory: set.inventory,
+        webConfigAppSettings: delivery?.webConfigAppSettings,
+    }]));
+
+    return { addins };
+};

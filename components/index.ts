@@ -8,3 +8,4 @@ export type { Classification, CleanupMode, CredentialKind, InventoryEntry } from
 export { DEFAULTS as PLANNER_DEFAULTS, MAX_LIFETIME_DAYS, MIN_LIFETIME_DAYS, planRotation } from "./planner";
 export type { GenerationPlan, RotationPlan, RotationPlanInput } from "./planner";
 export { isGuid } from "./graph/target";
+export { readDirectoryClock } from "./graph/directoryClock";

@@ -82,7 +82,6 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
     function config(clientId: string, extra: Record<string, unknown> = {}): Record<string, string> {
         return {
             "addin-credentials:addins": JSON.stringify([{ name: "hr-portal", clientId, firstGenerationStart: T0.toISOString(), ...extra }]),
-            "addin-credentials:planningTime": lab.emu.clock.now().toISOString(),
         };
     }
 

@@ -39,7 +39,7 @@ describe("index.ts (the program)", function () {
         lab.emu.tenant.addLegacyServicePrincipal({ appId: "3f2b8c1e-7d4a-4e6b-9a15-2c8d0e7f4b63", displayName: "HR portal" });
         lab.emu.clock.freeze(new Date("2026-12-02T00:00:00Z"));
 
-        const up = await stack.up({ config: { ...stackConfig("dev"), "addin-credentials:planningTime": "2026-12-02T00:00:00Z" } });
+        const up = await stack.up({ config: { ...stackConfig("dev") } });
 
         assert.equal(up.exitCode, EXIT.success, up.error);
         assert.equal(up.planMismatch, undefined);
@@ -91,7 +91,6 @@ describe("index.ts (the program)", function () {
         const up = await prod.up({
             config: {
                 ...stackConfig("prod"),
-                "addin-credentials:planningTime": "2027-01-05T00:00:00Z",
                 "addin-credentials:adoptedClientSecrets": JSON.stringify({ "expense-tracker": "adopted-secret-value" }),
             },
             secretKeys: ["addin-credentials:adoptedClientSecrets"],
@@ -128,6 +127,23 @@ describe("index.ts (the program)", function () {
         assert.ok(!JSON.stringify(properties).includes(contractSecret), "no secret value in the app settings");
     });
 
+    it("rehearses planningTime in a preview, and refuses it in an update (pulumi preview -c saves it to the stack file)", async () => {
+        lab.emu.tenant.addLegacyServicePrincipal({ appId: "3f2b8c1e-7d4a-4e6b-9a15-2c8d0e7f4b63", displayName: "HR portal" });
+        lab.emu.clock.freeze(new Date("2026-12-02T00:00:00Z"));
+        const rehearsal = { ...stackConfig("dev"), "addin-credentials:planningTime": "2028-01-01T00:00:00Z" };
+
+        const preview = await stack.preview({ config: rehearsal });
+        const update = await stack.update({ config: rehearsal });
+
+        assert.equal(preview.exitCode, EXIT.success, preview.error);
+        const planned = (preview.preview.outputs.addins.value as Record<string, { nextActionDate: string }>)["hr-portal"];
+        assert.equal(planned.nextActionDate, "2028-06-11T00:00:00.000Z", "the preview planned for 2028 (generation 3 of a 365-day lifetime)");
+        assert.equal(update.ok, false);
+        assert.equal(update.error, 'Config addin-credentials:planningTime is "2028-01-01T00:00:00Z": it rehearses a future run in a preview only, and an update plans for now. ' +
+            "Remove it from the stack file: pulumi config rm planningTime (a pulumi preview -c planningTime=… saved it there).");
+        assert.deepEqual(stack.checkpoint.resources, [], "nothing was deployed");
+    });
+
     it("fails the preview naming the key when addins is missing", async () => {
         const result = await stack.preview({ config: {} });
 
@@ -144,7 +160,7 @@ describe("index.ts (the program)", function () {
             cleanup: "unmanaged", removeKeyIds: [keyId], forceCleanup: true,
         }]);
 
-        const up = await stack.up({ config: { "addin-credentials:addins": addins, "addin-credentials:planningTime": "2026-12-02T00:00:00Z" } });
+        const up = await stack.up({ config: { "addin-credentials:addins": addins } });
 
         assert.equal(up.exitCode, EXIT.success, up.error);
         const inventory = stack.checkpoint.resources.find((r) => r.name === "crm-inventory");

@@ -33,20 +33,19 @@ describe("pulumi up, day by day", function () {
         stack = lab.newStack();
     });
 
-    function config(atMs: number, extra: Record<string, unknown> = {}): Record<string, string> {
+    function config(extra: Record<string, unknown> = {}): Record<string, string> {
         return {
             "addin-credentials:addins": JSON.stringify([{ name: "hr-portal", clientId: sp.appId, firstGenerationStart: new Date(T0).toISOString(), ...extra }]),
-            "addin-credentials:planningTime": new Date(atMs).toISOString(),
         };
     }
 
     /** The deploy job on a day: it must succeed with the plan the preview showed, and converge. */
     async function day(atMs: number, extra: Record<string, unknown> = {}): Promise<{ preview: RunResult; update: RunResult }> {
         lab.emu.clock.freeze(new Date(atMs));
-        const up = await stack.up({ config: config(atMs, extra) });
+        const up = await stack.up({ config: config(extra) });
         assert.equal(up.exitCode, EXIT.success, up.error);
         assert.equal(up.planMismatch, undefined, JSON.stringify(up.planMismatch));
-        const drift = await stack.preview({ config: config(atMs, extra), expectNoChanges: true });
+        const drift = await stack.preview({ config: config(extra), expectNoChanges: true });
         assert.equal(drift.exitCode, EXIT.success, `not converged: ${drift.error}`);
         return { preview: up.preview, update: up.update as RunResult };
     }
@@ -131,7 +130,7 @@ describe("pulumi up, day by day", function () {
         const replaceDay = T0 + 2 * INTERVAL * DAY;
         lab.emu.clock.freeze(new Date(replaceDay));
         lab.emu.faults.serverError({ status: 503, times: 1000, match: { operation: "servicePrincipals.removePassword" } });
-        const failed = await stack.up({ config: config(replaceDay) });
+        const failed = await stack.up({ config: config() });
         assert.equal(failed.exitCode, EXIT.error);
         assert.match(failed.error ?? "", /removePassword/);
         assert.ok(lab.emu.requests.some((r) => r.operation === "servicePrincipals.removePassword" && r.status === 503), "the fault fired");
@@ -153,7 +152,7 @@ describe("pulumi up, day by day", function () {
         }).keyCredentials[0];
         lab.emu.clock.freeze(new Date(T0));
 
-        const preview = await stack.preview({ config: config(T0) });
+        const preview = await stack.preview({ config: config() });
 
         assert.equal(preview.exitCode, EXIT.success, preview.error);
         assert.ok(preview.preview.logs.some((l) => l.severity === "warning" &&

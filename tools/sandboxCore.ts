@@ -356,7 +356,6 @@ class Simulation {
     private async deployJob(runMs: number): Promise<Map<string, string>> {
         const stack = this.stack as EngineStack;
         const day = dayOf(runMs);
-        this.config["addin-credentials:planningTime"] = iso(runMs);
         const up = await stack.up({ config: this.config, secretKeys: this.secretKeys });
         this.counts.engineRuns += up.update === undefined ? 1 : 2;
         this.reportWarnings(runMs, up);
@@ -402,7 +401,6 @@ class Simulation {
     private async driftJob(atMs: number): Promise<void> {
         const stack = this.stack as EngineStack;
         this.emu.clock.freeze(new Date(atMs));
-        this.config["addin-credentials:planningTime"] = iso(atMs);
         const drift = await stack.preview({ config: this.config, secretKeys: this.secretKeys, expectNoChanges: true });
         this.counts.engineRuns++;
         if (drift.exitCode !== EXIT.success) {

@@ -1,0 +1,28 @@
+// The instant the program plans for. In an update: the directory's clock (Microsoft Entra's, read
+// from one Graph answer), the same clock that decides what has expired. In a preview it may be
+// `addin-credentials:planningTime`, to rehearse a future run; an update refuses it, because
+// `pulumi preview -c planningTime=…` writes it to the stack file, where the next `pulumi up`
+// would find it and plan for the future (remove generations still in use).
+import * as pulumi from "@pulumi/pulumi";
+import { readDirectoryClock } from "addin-credentials";
+
+/** The config key of the rehearsal instant. */
+export const PLANNING_TIME_KEY = "addin-credentials:planningTime";
+
+/**
+ * The planning instant: `planningTime` in a preview when it is set, else the directory's clock
+ * (a Graph read about `clientId`).
+ * @throws Error naming the key, the value and the fix when `planningTime` is set in an update.
+ */
+export async function planningInstant(planningTime: string | undefined, clientId: string): Promise<Date> {
+    if (planningTime !== undefined && planningTime !== "") {
+        if (!pulumi.runtime.isDryRun()) {
+            throw new Error(
+                `Config ${PLANNING_TIME_KEY} is "${planningTime}": it rehearses a future run in a preview only, and an update plans for now. ` +
+                    "Remove it from the stack file: pulumi config rm planningTime (a pulumi preview -c planningTime=… saved it there).",
+            );
+        }
+        return new Date(planningTime);
+    }
+    return readDirectoryClock(clientId);
+}
