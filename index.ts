@@ -34,9 +34,11 @@ export = async () => {
             cleanup: addIn.cleanup,
             removeKeyIds: addIn.removeKeyIds,
             forceCleanup: addIn.forceCleanup,
+            acceptOutage: addIn.acceptOutage,
+            decommission: addIn.decommission,
             planningTime,
         });
-        const delivery = addIn.delivery
+        const delivery = addIn.delivery && !addIn.decommission
             ? new RemoteWebDelivery(`${addIn.name}-delivery`, {
                 clientId: set.clientId,
                 clientSecret: set.clientSecret.apply((s) => s ?? ""),

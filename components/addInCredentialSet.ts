@@ -83,6 +83,21 @@ export interface AddInCredentialSetArgs {
     readonly removeKeyIds?: readonly string[];
     /** Let `cleanup` and `removeKeyIds` remove what the safety checks refuse. @default false */
     readonly forceCleanup?: boolean;
+    /**
+     * Go on although SharePoint signs with a key the remote web would not hold after this run
+     * (an add-in onboarded without adopting its current secret, an older valid key nobody
+     * delivers): the add-in then fails until that key expires or is removed. Without it, such a
+     * run is refused, in the preview, with the fix.
+     * @default false
+     */
+    readonly acceptOutage?: boolean;
+    /**
+     * Take the add-in out of service: no generation is declared or delivered, and the inventory
+     * removes every entry of this set from the object. (Removing an add-in from the stack without
+     * this keeps its credentials: the engine's deletes retain them.)
+     * @default false
+     */
+    readonly decommission?: boolean;
 }
 
 /** What the inventory of the set's object reports (no secrets). */
@@ -156,15 +171,22 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
 
         this.plan = planRotation(plannerInput(args), planningInstant(args.planningTime));
         const valueSource = args.valueSource ?? "random-bytes";
+        const decommission = args.decommission ?? false;
         const slots = this.plan.slots.map((generation, i) =>
-            generation ? this.createSlot(name, SLOT_NAMES[i], generation, args.clientId, valueSource) : undefined,
+            generation && !decommission ? this.createSlot(name, SLOT_NAMES[i], generation, args.clientId, valueSource) : undefined,
         );
+        if (decommission) {
+            void pulumi.log.warn(`${name}: decommission is set: no generation is declared or delivered, and the inventory removes every entry of this set.`, this);
+        }
         for (const warning of this.plan.warnings) {
             void pulumi.log.warn(`${name}: ${warning}`, this);
         }
         void pulumi.log.info(`${name}: next: ${this.plan.nextAction.reason}`, this);
 
         const secretFrom = (source: SecretSource): pulumi.Output<string | undefined> => {
+            if (decommission) {
+                return pulumi.output(undefined);
+            }
             const generation = generationFor(this.plan, source);
             if (generation) {
                 const slot = slots[generation.slot];
@@ -173,17 +195,22 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             return source === "adopted" ? pulumi.output(args.adoptedClientSecret) : pulumi.output(undefined);
         };
         this.clientId = pulumi.output(args.clientId);
-        this.clientSecret = pulumi.secret(secretFrom(this.plan.primarySource));
-        this.secondaryClientSecret = pulumi.secret(secretFrom(this.plan.secondarySource));
         const declared = slots
             .filter((s): s is DeclaredSlot => s !== undefined)
             .sort((x, y) => x.generation.index - y.generation.index);
+        const inventory = this.createInventory(name, args, declared, planningInstant(args.planningTime));
+        this.inventory = inventory.report;
+        // The secrets are handed out only once the inventory has accepted the object: a refused
+        // run (SharePoint would sign with a key the remote web does not get) delivers nothing.
+        const accepted = (secret: pulumi.Output<string | undefined>): pulumi.Output<string | undefined> =>
+            pulumi.all([inventory.id, secret]).apply(([, value]) => value);
+        this.clientSecret = pulumi.secret(accepted(secretFrom(this.plan.primarySource)));
+        this.secondaryClientSecret = pulumi.secret(accepted(secretFrom(this.plan.secondarySource)));
         this.generations = pulumi.all(declared.map((s) => describeSlot(s)));
         this.currentExpiry = pulumi.output(this.plan.current?.endDateTime);
         this.daysLeft = pulumi.output(this.plan.daysLeft);
         this.nextActionDate = pulumi.output(this.plan.nextAction.at);
         this.nextAction = pulumi.output(this.plan.nextAction.reason);
-        this.inventory = this.createInventory(name, args, declared, planningInstant(args.planningTime));
 
         this.registerOutputs({
             clientId: this.clientId,
@@ -203,7 +230,12 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
      * so cleanup never runs before a new generation is in place. Logs each risk as a warning and
      * each removal (done, or pending in a preview) as info.
      */
-    private createInventory(name: string, args: AddInCredentialSetArgs, declared: readonly DeclaredSlot[], runAt: Date): pulumi.Output<InventoryReport> {
+    private createInventory(
+        name: string,
+        args: AddInCredentialSetArgs,
+        declared: readonly DeclaredSlot[],
+        runAt: Date,
+    ): { report: pulumi.Output<InventoryReport>; id: pulumi.Output<string> } {
         const policy = {
             clientId: args.clientId.toLowerCase(),
             setName: name,
@@ -214,6 +246,8 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             gracePeriodDays: args.gracePeriodDays ?? DEFAULTS.gracePeriodDays,
             adoptedKeyIds: [...(args.adoptedKeyIds ?? [])],
             adoptedSecretEndDateTime: args.adoptedSecretEndDateTime,
+            acceptOutage: args.acceptOutage ?? false,
+            decommission: args.decommission ?? false,
         };
         // A preview cannot show the inventory's outputs when it has work to do (they are unknown
         // until the update), so the program reads the object itself and tells what will happen.
@@ -236,7 +270,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             ...policy,
             declaredDisplayNames: verdict.apply(() => displayNames),
         }, { parent: this, dependsOn: declared.map((s) => s.resource) });
-        return pulumi.all([inventory.entries, inventory.removed, inventory.pending, inventory.risks]).apply(([entries, removed, pending, risks]) => {
+        const report = pulumi.all([inventory.entries, inventory.removed, inventory.pending, inventory.risks]).apply(([entries, removed, pending, risks]) => {
             const report: InventoryReport = { entries: entries ?? [], removed: removed ?? [], pending: pending ?? [], risks: risks ?? [] };
             if (pulumi.runtime.isDryRun()) {
                 return report; // the preview's inspection has said it
@@ -250,6 +284,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
             }
             return report;
         });
+        return { report, id: inventory.id };
     }
 
     /** What a preview says of the inventory: each risk and each removal the update will make. */

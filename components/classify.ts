@@ -100,6 +100,10 @@ export interface CleanupPolicy {
     readonly now: Date;
     /** keyIds of `removeKeyIds` removed by an earlier run: absent now, and that is fine. @default [] */
     readonly alreadyRemovedKeyIds?: readonly string[];
+    /** Remove every entry of the set `setName` (the add-in is taken out of service). @default false */
+    readonly decommission?: boolean;
+    /** The set whose entries `decommission` removes. @default - none */
+    readonly setName?: string;
 }
 
 /** One planned removal and why. */
@@ -233,6 +237,11 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
     };
     const otherSet = (e: InventoryEntry): boolean => e.classification.startsWith("unmanaged") && e.displayName.startsWith(`${MANAGED_DISPLAY_NAME_PREFIX}/`);
 
+    if (policy.decommission && policy.setName !== undefined) {
+        for (const e of entries.filter((x) => x.displayName.startsWith(setPrefix(policy.setName as string)))) {
+            add(e, "decommission is set: the add-in is taken out of service");
+        }
+    }
     // The plan's own rotation: retired generations go whatever the cleanup policy.
     for (const e of entries) {
         if (e.classification === "managed-retired") {
@@ -284,7 +293,7 @@ export function planCleanup(entries: readonly InventoryEntry[], policy: CleanupP
 
     // Safety checks on removals of still-valid entries.
     const valid = remove.filter((r) => !isExpired(r.entry, now));
-    if (!policy.force && valid.length > 0) {
+    if (!policy.force && !policy.decommission && valid.length > 0) {
         const adopted = valid.filter((r) => r.entry.adopted);
         if (adopted.length > 0) {
             refusals.push(
@@ -335,6 +344,31 @@ export function adoptionProblems(
         problems.push("adoptedKeyIds: none of them is a Symmetric Sign key, the entry SharePoint signs with; include the Sign key of the secret the app uses today.");
     }
     return problems;
+}
+
+/**
+ * The refusal when SharePoint would sign, right after this run, with a key the remote web does not
+ * get: the oldest valid Symmetric Sign key that stays on the object is neither a declared
+ * generation's nor the adopted secret's. Delivering would replace the secret the app holds today
+ * (an add-in onboarded without adopting its secret) or leave it without the key that signs (an
+ * older valid key nobody delivers), and its context tokens fail until that key expires.
+ */
+export function undeliveredSigner(entries: readonly InventoryEntry[], removing: readonly string[], now: Date, setName: string): string[] {
+    const t = now.getTime();
+    const signer = entries
+        .filter((e) => isValidSignKey(e, t) && time(e.startDateTime) <= t && !removing.includes(e.keyId))
+        .sort((a, b) => time(a.startDateTime) - time(b.startDateTime) || a.keyId.localeCompare(b.keyId))[0];
+    if (signer === undefined || signer.classification === "managed" || signer.adopted) {
+        return [];
+    }
+    const until = day(time(signer.endDateTime));
+    return [
+        `SharePoint signs with key ${signer.keyId} (Symmetric/Sign, ${signer.startDateTime.slice(0, 10)}..${until}, ${signer.classification}), ` +
+            `which the remote web would not hold after this update: its context tokens would fail until ${until}. ` +
+            "If the remote web uses that secret today, adopt it (adoptedKeyIds, adoptedSecretEndDateTime and adoptedClientSecrets." + setName +
+            "; npm run inventory -- --emit-config <client id> prints them); if nothing uses it, remove it (removeKeyIds: [" + signer.keyId + "]); " +
+            "or set acceptOutage: true to go on anyway.",
+    ];
 }
 
 /** "key 1234… (Symmetric/Sign), password 5678…" listing of planned removals, for messages. */

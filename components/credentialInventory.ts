@@ -20,7 +20,7 @@
 // Serialization rules as in credentialGeneration.ts: no classes, no live objects; local helpers
 // (classify.ts, graph/*) are serialized by value. Graph's URL and token come from the environment.
 import * as pulumi from "@pulumi/pulumi";
-import { adoptionProblems, CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup } from "./classify";
+import { adoptionProblems, CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup, undeliveredSigner } from "./classify";
 import { GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
 import { directoryClient } from "./graph/directoryClock";
 import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, replaceKeys, requireConfirmed, updateKeyCredentials, withObjectLock } from "./graph/credentials";
@@ -61,6 +61,10 @@ export interface CredentialInventoryArgs {
     readonly adoptedKeyIds?: pulumi.Input<pulumi.Input<string>[]>;
     /** When the adopted secret ends; its entries must end then. @default - none */
     readonly adoptedSecretEndDateTime?: pulumi.Input<string>;
+    /** Go on although SharePoint signs with a key the remote web does not get (see AddInCredentialSetArgs). @default false */
+    readonly acceptOutage?: pulumi.Input<boolean>;
+    /** Remove every entry of this set (the add-in is taken out of service). @default false */
+    readonly decommission?: pulumi.Input<boolean>;
 }
 
 /** A retired generation, as the inventory needs it. */
@@ -103,6 +107,8 @@ interface InventoryInputs {
     gracePeriodDays: number;
     adoptedKeyIds: string[];
     adoptedSecretEndDateTime?: string;
+    acceptOutage: boolean;
+    decommission: boolean;
 }
 
 /** Everything in state. */
@@ -123,7 +129,7 @@ interface InventoryOutputs extends InventoryInputs {
 
 const INPUT_NAMES = [
     "clientId", "setName", "declaredDisplayNames", "declaredKeyIds", "retiredGenerations", "cleanup", "removeKeyIds", "forceCleanup", "gracePeriodDays",
-    "adoptedKeyIds", "adoptedSecretEndDateTime",
+    "adoptedKeyIds", "adoptedSecretEndDateTime", "acceptOutage", "decommission",
 ] as const;
 
 /** Rounds of removePassword + confirmation. */
@@ -142,6 +148,8 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
         declaredKeyIds: news.declaredKeyIds ?? [],
         retiredGenerations: news.retiredGenerations ?? [],
         adoptedKeyIds: news.adoptedKeyIds ?? [],
+        acceptOutage: news.acceptOutage ?? false,
+        decommission: news.decommission ?? false,
         forceCleanup: news.forceCleanup ?? false,
         gracePeriodDays: news.gracePeriodDays ?? 7,
     };
@@ -176,6 +184,11 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
     const ids = inputs.removeKeyIds;
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || !isGuid(id))) {
         fail("removeKeyIds", `removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(ids)}.`);
+    }
+    for (const flag of ["acceptOutage", "decommission"] as const) {
+        if (typeof inputs[flag] !== "boolean") {
+            fail(flag, `${flag} must be true or false; got ${JSON.stringify(inputs[flag])}.`);
+        }
     }
     if (typeof inputs.forceCleanup !== "boolean") {
         fail("forceCleanup", `forceCleanup must be true or false; got ${JSON.stringify(inputs.forceCleanup)}.`);
@@ -318,7 +331,8 @@ export function planInventory(
     const entries = classifyCredentials(view, classifyContext(inputs, now));
     const plan = planCleanup(entries, cleanupPolicy(inputs, now, alreadyRemoved));
     const adoption = adoptionProblems(entries, { adoptedKeyIds: inputs.adoptedKeyIds ?? [], adoptedSecretEndDateTime: inputs.adoptedSecretEndDateTime ?? undefined }, now);
-    return { entries, plan: { ...plan, refusals: [...adoption, ...plan.refusals] } };
+    const signer = inputs.acceptOutage || inputs.decommission ? [] : undeliveredSigner(entries, plan.remove.map((r) => r.entry.keyId), now, inputs.setName);
+    return { entries, plan: { ...plan, refusals: [...adoption, ...signer, ...plan.refusals] } };
 }
 
 /** A generation the set declares, as {@link inspectInventory} needs it. */
@@ -474,6 +488,8 @@ function cleanupPolicy(inputs: Omit<InventoryInputs, "clientId">, now: Date, alr
         cleanup: inputs.cleanup,
         removeKeyIds: inputs.removeKeyIds,
         force: inputs.forceCleanup,
+        decommission: inputs.decommission ?? false,
+        setName: inputs.setName,
         gracePeriodDays: inputs.gracePeriodDays,
         now,
         alreadyRemovedKeyIds: alreadyRemoved,

@@ -17,6 +17,8 @@ export interface AddInConfig {
     readonly cleanup?: CleanupMode;
     readonly removeKeyIds?: string[];
     readonly forceCleanup?: boolean;
+    readonly acceptOutage?: boolean;
+    readonly decommission?: boolean;
     readonly delivery?: {
         readonly keyVault?: RemoteWebKeyVaultArgs;
         readonly appService?: RemoteWebAppServiceArgs;
@@ -27,7 +29,7 @@ export interface AddInConfig {
 const KNOWN_FIELDS = new Set([
     "name", "clientId", "firstGenerationStart", "valueSource", "lifetimeDays", "rotateBeforeExpiryDays",
     "gracePeriodDays", "propagationHours", "manualRotations", "adoptedSecretEndDateTime", "adoptedKeyIds", "cleanup", "removeKeyIds",
-    "forceCleanup", "delivery",
+    "forceCleanup", "acceptOutage", "decommission", "delivery",
 ]);
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
@@ -78,8 +80,10 @@ export function parseAddIns(raw: unknown, adoptedSecretNames: readonly string[] 
         if (e.removeKeyIds !== undefined && (!Array.isArray(e.removeKeyIds) || e.removeKeyIds.some((id: unknown) => typeof id !== "string" || !isGuid(id)))) {
             throw new Error(`Config ${where}.removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(e.removeKeyIds)}.`);
         }
-        if (e.forceCleanup !== undefined && typeof e.forceCleanup !== "boolean") {
-            throw new Error(`Config ${where}.forceCleanup must be true or false; got ${JSON.stringify(e.forceCleanup)}.`);
+        for (const flag of ["forceCleanup", "acceptOutage", "decommission"]) {
+            if (e[flag] !== undefined && typeof e[flag] !== "boolean") {
+                throw new Error(`Config ${where}.${flag} must be true or false; got ${JSON.stringify(e[flag])}.`);
+            }
         }
         const adopted = adoptedSecretNames.includes(e.name);
         if (e.adoptedSecretEndDateTime !== undefined && !adopted) {

@@ -147,10 +147,23 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
         assert.ok(check.contextTokenValid && check.accessTokenOk);
     });
 
-    it('cleanup "expired" (default): keeps the lingering Sign key, warns with the risk in the preview and the update, and the add-in stays broken', async () => {
+    it('cleanup "expired" (default): the preview refuses, because SharePoint would go on signing with the lingering key the app does not hold', async () => {
         const { sp, lingering } = seedScenario();
 
-        const result = await up(config(sp.appId));
+        const refused = await stack.up({ config: config(sp.appId) });
+
+        assert.equal(refused.exitCode, EXIT.error);
+        assert.equal(refused.update, undefined);
+        assert.match(refused.error ?? "", new RegExp(`hr-portal: the inventory's cleanup would be refused, so the update would fail\\. SharePoint signs with key ${lingering} ` +
+            "\\(Symmetric/Sign, 2023-06-01\\.\\.2027-03-01, unmanaged-valid\\), which the remote web would not hold after this update"));
+        assert.match(refused.error ?? "", new RegExp(`remove it \\(removeKeyIds: \\[${lingering}\\]\\); or set acceptOutage: true to go on anyway\\.`));
+        assert.deepEqual(stack.checkpoint.resources, [], "nothing was deployed");
+    });
+
+    it('cleanup "expired" with acceptOutage: keeps the lingering Sign key, warns with the risk in the preview and the update, and the add-in stays broken', async () => {
+        const { sp, lingering } = seedScenario();
+
+        const result = await up(config(sp.appId, { acceptOutage: true }));
 
         const out = outputsOf(result.update);
         assert.ok(keyIdsOf(sp.id).includes(lingering));
@@ -228,7 +241,7 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
         assert.deepEqual(second.update.logs.filter((l) => l.severity === "warning"), []);
     });
 
-    it("repairs a managed entry deleted out of band in place, and reports a new risky unmanaged key in the next preview", async () => {
+    it("repairs a managed entry deleted out of band in place, and reports a new risky unmanaged key in the next preview (which fails)", async () => {
         const sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
         const first = await up(config(sp.appId));
         lab.emu.clock.advance(HOUR);
@@ -251,9 +264,10 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
             keyCredentials: [{ type: "Symmetric", usage: "Sign", key: crypto.randomBytes(32).toString("base64"), startDateTime: "2026-01-01T00:00:00Z", endDateTime: "2027-06-01T00:00:00Z" }],
         }).keyCredentials[0];
         const afterRogue = await stack.preview({ config: config(sp.appId) });
-        // THEN the preview updates the inventory and warns with the risk
-        assert.deepEqual(changes(afterRogue.preview), ["update hr-portal-inventory"]);
+        // THEN the preview warns with the risk and fails: SharePoint signs with it now
         assert.ok(afterRogue.preview.logs.some((l) => l.severity === "warning" && l.message.includes(`key ${rogue} (Symmetric/Sign, 2026-01-01..2027-06-01): older valid Sign key`)));
+        assert.equal(afterRogue.exitCode, EXIT.error);
+        assert.match(afterRogue.error ?? "", new RegExp(`SharePoint signs with key ${rogue}`));
     });
 
     it("shows removals that came due in the next preview, and does them in the next up", async () => {

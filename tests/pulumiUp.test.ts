@@ -146,7 +146,7 @@ describe("pulumi up, day by day", function () {
         assert.deepEqual(generationsOnObject(), ["addin-credentials/hr-portal/gen-1/2028-05-30", "addin-credentials/hr-portal/gen-2/2029-12-02"]);
     });
 
-    it("a preview of a stack with an older unmanaged valid Sign key prints the risk", async () => {
+    it("a preview of a stack with an older unmanaged valid Sign key prints the risk, and refuses to deliver while SharePoint signs with it", async () => {
         const rogue = lab.emu.tenant.seedCredentials(sp.id, {
             keyCredentials: [{ type: "Symmetric", usage: "Sign", key: crypto.randomBytes(32).toString("base64"), startDateTime: "2026-01-01T00:00:00Z", endDateTime: "2027-06-01T00:00:00Z" }],
         }).keyCredentials[0];
@@ -154,9 +154,54 @@ describe("pulumi up, day by day", function () {
 
         const preview = await stack.preview({ config: config() });
 
-        assert.equal(preview.exitCode, EXIT.success, preview.error);
+        assert.equal(preview.exitCode, EXIT.error);
+        assert.match(preview.error ?? "", new RegExp(`SharePoint signs with key ${rogue} .*or set acceptOutage: true to go on anyway\\.`));
         assert.ok(preview.preview.logs.some((l) => l.severity === "warning" &&
             l.message.trim() === `hr-portal: key ${rogue} (Symmetric/Sign, 2026-01-01..2027-06-01): older valid Sign key the app does not hold: SharePoint signs with the oldest valid key, ` +
             "so it will sign with this one until 2027-06-01 and the add-in's context tokens will fail validation"), JSON.stringify(preview.preview.logs));
+    });
+    it("onboarding an add-in that works today without adopting its secret is refused in the preview, with the fix, and nothing is deployed", async () => {
+        const key = crypto.randomBytes(32).toString("base64");
+        const current = lab.emu.tenant.seedCredentials(sp.id, {
+            keyCredentials: (["Sign", "Verify"] as const).map((usage) => ({ type: "Symmetric" as const, usage, key, startDateTime: "2025-01-01T00:00:00Z", endDateTime: "2027-06-01T00:00:00Z" })),
+        });
+        lab.emu.clock.freeze(new Date(T0));
+
+        const up = await stack.up({ config: config() });
+
+        assert.equal(up.exitCode, EXIT.error);
+        assert.equal(up.update, undefined, "the update never ran");
+        assert.match(up.error ?? "", new RegExp(`SharePoint signs with key ${current.keyCredentials[0]} \\(Symmetric/Sign, 2025-01-01\\.\\.2027-06-01, unmanaged-valid\\), which the remote web would not hold after this update`));
+        assert.match(up.error ?? "", /adopt it \(adoptedKeyIds, adoptedSecretEndDateTime and adoptedClientSecrets\.hr-portal; npm run inventory -- --emit-config <client id> prints them\)/);
+        assert.deepEqual(stack.checkpoint.resources, []);
+        assert.equal(lab.emu.tenant.credentials(sp.id).keyCredentials.length, 2, "the object is untouched");
+    });
+
+    it("taking an add-in out of the stack keeps its credentials: the preview shows the deletes as retained", async () => {
+        await day(T0);
+        const other = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "CRM" });
+        const onlyCrm = { "addin-credentials:addins": JSON.stringify([{ name: "crm", clientId: other.appId, firstGenerationStart: new Date(T0).toISOString() }]) };
+        lab.emu.clock.freeze(new Date(T0 + DAY));
+
+        const up = await stack.up({ config: onlyCrm });
+
+        assert.equal(up.exitCode, EXIT.success, up.error);
+        const deletes = (run: RunResult) => run.steps.filter((s) => s.op === "delete" && s.name.startsWith("hr-portal") && s.type.endsWith("CredentialGeneration")).map((s) => [s.name, s.retain]);
+        assert.deepEqual(deletes(up.preview), [["hr-portal-slot-a", true]]);
+        assert.deepEqual(deletes(up.update as RunResult), [["hr-portal-slot-a", true]]);
+        assert.deepEqual(generationsOnObject(), ["addin-credentials/hr-portal/gen-0/2026-11-26"], "still there");
+    });
+
+    it("decommission removes every entry of the set, after saying so in the preview, and delivers nothing", async () => {
+        await day(T0);
+
+        const { preview, update } = await day(T0 + DAY, { decommission: true });
+
+        assert.ok(preview.logs.some((l) => l.severity === "warning" && l.message.includes("hr-portal: decommission is set")), JSON.stringify(preview.logs));
+        assert.equal(preview.logs.filter((l) => l.message.includes("this update removes") && l.message.includes("decommission is set: the add-in is taken out of service")).length, 3);
+        assert.deepEqual(generationsOnObject(), []);
+        assert.equal(lab.emu.tenant.credentials(sp.id).passwordCredentials.length, 0);
+        const out = (update.outputs.addins.value as Record<string, { clientSecret?: string }>)["hr-portal"];
+        assert.equal(out.clientSecret ?? undefined, undefined, "no secret is delivered");
     });
 });
