@@ -566,28 +566,33 @@ function toPlan(g: Generation, config: Config): GenerationPlan {
 // Delivery, next action, warnings
 
 /**
- * The web app must hold the key ACS signs with now (the oldest valid one) and the one it falls
- * back to next. Keys in age order: the adopted one (it predates every managed generation), the
- * previous generation, the current one. With two or more still valid, deliver the two oldest;
- * with one, deliver it plus the previous generation while it is in its grace period (tokens
- * signed just before its expiry can still arrive).
+ * The web app must hold the key ACS signs with now (the oldest valid one) and the key it will sign
+ * with when that one expires: the oldest valid key that outlives it. A key that expires before
+ * the one signing now never signs, so it is not delivered (with an adopted secret that outlives a
+ * generation, delivering "the two oldest" would hand out a key ACS never uses and leave out the
+ * one it switches to, and a run that comes days late would find the add-in failing). Keys in age
+ * order: the adopted one (it predates every managed generation), the previous generation, the
+ * current one. When one key covers everything from now on, the previous generation is kept as
+ * the second while it is in its grace period (tokens signed just before its expiry can still
+ * arrive).
  */
 function chooseDelivery(
     config: Config, nowMs: number, current: Generation | undefined, previous: Generation | undefined,
 ): { primary: SecretSource; secondary: RotationPlan["secondarySource"] } {
-    const valid: ("adopted" | "previous-generation" | "current-generation")[] = [];
-    if (config.adoptedEndMs !== undefined && nowMs < config.adoptedEndMs) valid.push("adopted");
-    if (previous !== undefined && nowMs < previous.endMs) valid.push("previous-generation");
-    if (current !== undefined) valid.push("current-generation");
-    if (valid.length >= 2) {
-        const secondary = valid[0];
-        // valid[0] cannot be the current generation: it is last in age order and there are two.
-        return { primary: valid[1], secondary: secondary === "current-generation" ? "none" : secondary };
+    const valid: { source: "adopted" | "previous-generation" | "current-generation"; endMs: number }[] = [];
+    if (config.adoptedEndMs !== undefined && nowMs < config.adoptedEndMs) valid.push({ source: "adopted", endMs: config.adoptedEndMs });
+    if (previous !== undefined && nowMs < previous.endMs) valid.push({ source: "previous-generation", endMs: previous.endMs });
+    if (current !== undefined) valid.push({ source: "current-generation", endMs: current.endMs });
+    const signing = valid[0];
+    if (signing === undefined) {
+        return { primary: "none", secondary: "none" };
     }
-    if (valid.length === 1) {
-        return { primary: valid[0], secondary: previous !== undefined && valid[0] === "current-generation" ? "previous-generation" : "none" };
+    const next = valid.slice(1).find((k) => k.endMs > signing.endMs);
+    if (next !== undefined) {
+        // `signing` cannot be the current generation: it is last in age order and `next` follows it.
+        return { primary: next.source, secondary: signing.source === "current-generation" ? "none" : signing.source };
     }
-    return { primary: "none", secondary: "none" };
+    return { primary: signing.source, secondary: previous !== undefined && signing.source === "current-generation" ? "previous-generation" : "none" };
 }
 
 function nextAction(

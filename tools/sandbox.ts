@@ -13,7 +13,7 @@ prints a timeline (only days on which something happened) and a summary.
 
 Options:
   --years <n>            simulated years (positive number, at most 20)        default 6
-  --run-every <days>     days between runs (positive integer, at most 60)       default 1
+  --run-every <days>     days between runs (positive integer, at most 60)       default: the scenario's, else 1
   --strategy <name>      component | replace | seed                             default component
                            component: the real program (index.ts)
                            replace:   one generation, plain create-before-delete replacement
@@ -28,7 +28,7 @@ Options:
 
 interface Args {
     years: number;
-    runEvery: number;
+    runEvery: number | undefined;
     strategy: Strategy;
     scenario: string;
     json: boolean;
@@ -49,7 +49,7 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
         return "help";
     }
     const args: Args = {
-        years: 6, runEvery: 1, strategy: "component", scenario: DEFAULT_SCENARIO_PATH, json: values.json ?? false, freshProcesses: values["fresh-processes"] ?? false,
+        years: 6, runEvery: undefined, strategy: "component", scenario: DEFAULT_SCENARIO_PATH, json: values.json ?? false, freshProcesses: values["fresh-processes"] ?? false,
     };
     if (values.years !== undefined) {
         const n = Number(values.years);

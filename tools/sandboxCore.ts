@@ -44,6 +44,7 @@
  *     { "ref": "legacy", "type": "Password", "start": "...", "end": "..." }  // secretText: optional
  *   ],
  *   "app": { "clientSecret": "legacy", "secondaryClientSecret": null },   // refs (their key bytes, base64) or null
+ *   "runEveryDays": 1,                        // days between deploy jobs (--run-every overrides); @default 1
  *   "adopt": "legacy",                        // component only: pass this ref's secret as adoptedClientSecrets and
  *                                             // its Sign key's end as adoptedSecretEndDateTime and its entries'
  *                                             // keyIds as adoptedKeyIds; @default none
@@ -100,6 +101,8 @@ export interface Scenario {
     readonly credentials?: readonly ScenarioCredential[];
     readonly app?: { readonly clientSecret?: string | null; readonly secondaryClientSecret?: string | null };
     readonly adopt?: string | null;
+    /** Days between deploy jobs, unless the command line says otherwise. @default 1 */
+    readonly runEveryDays?: number;
     readonly faults?: {
         readonly propagationHours?: number;
         readonly readAfterWriteLag?: number;
@@ -179,7 +182,7 @@ export function loadScenario(file: string): Scenario {
         throw new Error(`Scenario ${file}: must be a JSON object (see the format at the top of tools/sandboxCore.ts).`);
     }
     const s = raw as Scenario;
-    const known = new Set(["description", "start", "target", "addIn", "credentials", "app", "adopt", "faults"]);
+    const known = new Set(["description", "start", "target", "addIn", "credentials", "app", "adopt", "runEveryDays", "faults"]);
     const unknown = Object.keys(s).filter((k) => !known.has(k));
     if (unknown.length > 0) {
         throw new Error(`Scenario ${file}: unknown field(s) ${unknown.join(", ")}; known: ${[...known].join(", ")}.`);
@@ -292,7 +295,7 @@ class Simulation {
         this.emu = lab.emu;
         this.strategy = options.strategy ?? "component";
         this.years = options.years ?? 6;
-        this.runEvery = options.runEveryDays ?? 1;
+        this.runEvery = options.runEveryDays ?? scenario.runEveryDays ?? 1;
         this.startMs = Date.parse(scenario.start ?? DEFAULT_START);
         this.endMs = addYears(this.startMs, this.years);
         this.addInName = String(scenario.addIn?.name ?? "hr-portal");
