@@ -360,3 +360,44 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
         assert.deepEqual(await diff("id", { ...olds, __provider: "exports.handler = old;" } as typeof olds, { ...inputs, __provider: text } as typeof inputs), { changes: true, replaces: [] });
     });
 });
+
+describe("state size with the provider text of the installed package", function () {
+    this.timeout(120_000);
+    let lab: Lab;
+
+    before(async () => {
+        lab = await startLab();
+    });
+
+    after(async () => {
+        await lab?.close();
+    });
+
+    it("stores under 5 KB of provider text per dynamic resource and under 30 KB of state per add-in after a rotation", async () => {
+        const sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+        const stack = lab.newStack();
+        for (const atMs of [T0, T0 + INTERVAL * DAY]) {
+            lab.emu.clock.freeze(new Date(atMs));
+            const up = await stack.up({ config: {
+                "addin-credentials:addins": JSON.stringify([{ name: "hr-portal", clientId: sp.appId, firstGenerationStart: new Date(T0).toISOString() }]),
+                "addin-credentials:planningTime": new Date(atMs).toISOString(),
+            } });
+            assert.equal(up.exitCode, EXIT.success, up.error);
+        }
+        const resources = stack.checkpoint.resources;
+        assert.deepEqual(resources.map((r) => `${r.type.split(/[:$]/).pop()} ${r.name}`).sort(), [
+            "AddInCredentialSet hr-portal",
+            "CredentialGeneration hr-portal-slot-a", "CredentialGeneration hr-portal-slot-b",
+            "CredentialInventory hr-portal-inventory",
+            "RandomBytes hr-portal-slot-a-bytes", "RandomBytes hr-portal-slot-b-bytes",
+        ]);
+        const providerBytes = Object.fromEntries(resources.filter((r) => r.type.startsWith(DYNAMIC_PREFIX))
+            .map((r) => [r.name, Buffer.byteLength(String(r.outputs.__provider))]));
+        const stateBytes = Buffer.byteLength(checkpointJson(stack.checkpoint));
+        console.log(`      provider text per dynamic resource (bytes): ${JSON.stringify(providerBytes)}; checkpoint of one add-in: ${stateBytes} bytes`);
+        for (const [name, bytes] of Object.entries(providerBytes)) {
+            assert.ok(bytes < 5 * 1024, `${name}: ${bytes} bytes of provider text`);
+        }
+        assert.ok(stateBytes < 30 * 1024, `${stateBytes} bytes of state for one add-in`);
+    });
+});
