@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import * as semver from "semver";
 import { credentialInventoryProvider } from "../components/credentialInventory";
 import { DynamicResourceType } from "../components/dynamicProviders";
 import { providerShim } from "../components/providerShim";
@@ -128,6 +129,25 @@ function checkpointFromOldState(entries: readonly OldStateEntry[], components: r
     return { resources: [...componentStates, ...custom] };
 }
 
+/**
+ * The first release's dependencies that the current node_modules does not serve: absent or out
+ * of its version range, and imported by one of its sources (a package it declares but never
+ * imports, like @microsoft/microsoft-graph-types, need not be there).
+ */
+function dependenciesNotServed(release: string): string[] {
+    const manifest = JSON.parse(fs.readFileSync(path.join(release, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const sources = fs.readdirSync(release, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && /\.(ts|js|cjs|mjs)$/.test(e.name))
+        .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"))
+        .join("\n");
+    return Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(([name, range]) => {
+        const file = path.join(ROOT, "node_modules", name, "package.json");
+        const served = fs.existsSync(file) && semver.satisfies((JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version, range);
+        const imported = new RegExp(`(from |require\\(|import\\()"${name.replace(/[/.]/g, "\\$&")}(/[^"]*)?"`).test(sources);
+        return !served && imported;
+    }).map(([name, range]) => `${name}@${range}`);
+}
+
 const DEFAULTS = {
     secretInputs: [], secretOutputs: [], parent: "", dependencies: [], propertyDependencies: {},
     delete: false, pendingReplacement: false, retainOnDelete: false, protect: false,
@@ -148,6 +168,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
         lab = await startLab();
         release = fs.mkdtempSync(path.join(os.tmpdir(), "addin-credentials-0.1.0-"));
         await run("sh", ["-c", `git -C "${ROOT}" archive ${FIRST_RELEASE} | tar -x -C "${release}"`]);
+        assert.deepEqual(dependenciesNotServed(release), [], "the current node_modules serves what the first release imports");
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(release, "node_modules"), "dir");
         fs.writeFileSync(path.join(release, "upgradeDriver.ts"), OLD_DRIVER);
     });
