@@ -13,8 +13,9 @@
 //            removed keyIds} (read-merge-write), passwords: POST T/removePassword each; GET T until
 //            the removed entries stay gone. Already-gone entries are fine.
 //   read   - GET T; classify; outputs what the policy would remove now (`pending`) and `risks`.
-//   diff   - no Graph call: an update (never a replacement) when an input changed or the last
-//            read found pending removals or risks; otherwise no changes (no perpetual diff).
+//   diff   - no Graph call: an update (never a replacement) when an input changed, the last
+//            read found pending removals or risks, or older provider code is stored; otherwise
+//            no changes (no perpetual diff).
 //   delete - removes nothing: the entries belong to the object, not to this resource.
 //
 // Serialization rules as in credentialGeneration.ts: no classes, no live objects; local helpers
@@ -215,11 +216,16 @@ export const credentialInventoryProvider: pulumi.dynamic.ResourceProvider<Invent
         return { inputs: inputs as unknown as InventoryInputs, failures };
     },
 
-    /** An update (never a replacement) when inputs changed or the last read found work or risks. */
+    /**
+     * An update (never a replacement) when inputs changed, the last read found work or risks, or
+     * the provider code stored by an older version of this package differs (its text in
+     * `__provider`): the update stores the current text, so later reads run the installed code.
+     */
     async diff(_id, olds, news) {
         const changed = INPUT_NAMES.filter((name) => JSON.stringify(olds[name] ?? null) !== JSON.stringify(news[name] ?? null));
         const drift = (olds.pending ?? []).length > 0 || (olds.risks ?? []).length > 0;
-        return { changes: changed.length > 0 || drift, replaces: [] };
+        const migrates = (olds as { __provider?: string }).__provider !== (news as { __provider?: string }).__provider;
+        return { changes: changed.length > 0 || drift || migrates, replaces: [] };
     },
 
     async create(inputs) {
