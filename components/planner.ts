@@ -46,6 +46,12 @@ export const MAX_LIFETIME_DAYS = 3650;
 /** Shortest accepted `lifetimeDays`: with one day, no rotation can precede expiry. */
 export const MIN_LIFETIME_DAYS = 2;
 
+/**
+ * The gap between runs the schedule must at least tolerate (a daily pipeline): a rotation may come
+ * that late and still propagate before the generation it supersedes expires.
+ */
+export const MIN_RUN_GAP_MS = DAY_MS;
+
 /** How long after a manual rotation (or scheduled early removal) its warnings stay in the plan. */
 export const NOTICE_DAYS = 7;
 
@@ -253,6 +259,7 @@ export function planRotation(input: RotationPlanInput, now: Date): RotationPlan 
     }
     const nowMs = now.getTime();
     const config = resolveConfig(input);
+    checkAdoptedEnd(config);
     const timeline = buildTimeline(config, nowMs);
 
     const dueCount = timeline.findIndex((g) => !isDue(g, nowMs));
@@ -337,6 +344,19 @@ function resolveConfig(input: RotationPlanInput): Config {
             `propagationHours (${propagationHours}) must fit between a rotation and the expiry of the generation it supersedes, ` +
             `lifetimeDays - ceil((lifetimeDays + gracePeriodDays) / 2) = ${marginDays} days; otherwise SharePoint switches to a key ` +
             `that has not propagated. Increase lifetimeDays or reduce gracePeriodDays.`,
+        );
+    }
+    // The promise: no failed hour for any gap between runs up to rotateBeforeExpiryDays minus the
+    // propagation time (a rotation that comes that late still propagates before the superseded
+    // generation expires). A schedule that leaves less than a day cannot be kept by a daily run.
+    if (rotateBeforeExpiryDays * DAY_MS - propagationHours * HOUR_MS < MIN_RUN_GAP_MS) {
+        throw new PlanError(
+            "rotateBeforeExpiryDays",
+            `rotateBeforeExpiryDays (${rotateBeforeExpiryDays}) minus propagationHours (${propagationHours}) leaves ` +
+            `${formatDuration(Math.max(0, rotateBeforeExpiryDays * DAY_MS - propagationHours * HOUR_MS))} between runs, less than one day: ` +
+            `a rotation one daily run late would not propagate before the generation it supersedes expires, and no schedule is free of failed hours. ` +
+            `Set rotateBeforeExpiryDays to at least ${Math.ceil((propagationHours * HOUR_MS + MIN_RUN_GAP_MS) / DAY_MS)}` +
+            `${lifetimeDays - intervalDays < Math.ceil((propagationHours * HOUR_MS + MIN_RUN_GAP_MS) / DAY_MS) ? ` (which needs a longer lifetimeDays than ${lifetimeDays})` : ""}.`,
         );
     }
 
@@ -483,6 +503,32 @@ function nextScheduledStart(config: Config, last: Generation, beforeLast: Genera
     t = Math.min(t, last.endMs - config.rotateBeforeMs);
     if (occupant !== undefined) t = Math.max(t, occupant.endMs);
     return Math.min(t, last.endMs - config.propagationMs);
+}
+
+/**
+ * A remote web holds two secrets. When the adopted secret ends, SharePoint moves to the oldest
+ * generation still valid; if that one ends soon after, SharePoint moves again, and a run that
+ * comes late (any gap up to rotateBeforeExpiryDays minus propagationHours is promised) would find
+ * the app holding the adopted secret and that short-lived generation while SharePoint already
+ * signs with the next. Such a configuration is refused.
+ */
+function checkAdoptedEnd(config: Config): void {
+    if (config.adoptedEndMs === undefined) return;
+    const endMs = config.adoptedEndMs;
+    const toleratedGapMs = config.rotateBeforeMs - config.propagationMs;
+    const signerAfter = buildTimeline(config, endMs)
+        .filter((g) => g.startMs <= endMs && endMs < g.endMs)
+        .sort((a, b) => a.startMs - b.startMs)[0];
+    if (signerAfter !== undefined && signerAfter.endMs - endMs < toleratedGapMs) {
+        throw new PlanError(
+            "adoptedSecretEndDateTime",
+            `adoptedSecretEndDateTime (${iso(endMs)}) is ${formatDuration(signerAfter.endMs - endMs)} before generation ${signerAfter.index} expires ` +
+            `(${iso(signerAfter.endMs)}): SharePoint would change keys twice within rotateBeforeExpiryDays minus propagationHours ` +
+            `(${formatDuration(toleratedGapMs)}), more than the two secrets a remote web holds can cover when a run comes late. ` +
+            `Set firstGenerationStart so that generation ${signerAfter.index} ends at least ${formatDuration(toleratedGapMs)} after the adopted secret, ` +
+            `or use a longer lifetimeDays.`,
+        );
+    }
 }
 
 function checkManualSpacing(config: Config, manualIndex: number, atMs: number, last: Generation): void {

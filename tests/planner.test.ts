@@ -475,6 +475,78 @@ describe("planRotation", () => {
         });
     });
 
+    describe("gaps between runs", () => {
+        // A model of the world between runs: a generation exists from the first run that declares
+        // it until the first run that no longer does (the inventory removes a retired one); SharePoint
+        // signs with the oldest valid key that has propagated; the web app holds what the last run
+        // delivered. The promise: no failed moment for any gap up to rotateBeforeExpiryDays minus
+        // propagationHours, with or without an adopted secret.
+        type Key = { id: string; startMs: number; endMs: number; usableMs: number };
+        function failures(input: RotationPlanInput, gapDays: number, years: number): string[] {
+            const propagationMs = (input.propagationHours ?? 24) * HOUR_MS;
+            const keys = new Map<string, Key>();
+            if (input.adoptedSecretEndDateTime !== undefined) {
+                keys.set("adopted", { id: "adopted", startMs: 0, endMs: Date.parse(input.adoptedSecretEndDateTime), usableMs: 0 });
+            }
+            let held: string[] = [];
+            const failed: string[] = [];
+            const endMs = T0 + years * 365 * DAY_MS;
+            for (let run = T0; run < endMs; run += gapDays * DAY_MS) {
+                const p = plan(input, run);
+                const declared = new Set(p.slots.filter((g): g is GenerationPlan => g !== undefined).map((g) => `gen-${g.index}`));
+                for (const g of p.slots.filter((x): x is GenerationPlan => x !== undefined)) {
+                    if (!keys.has(`gen-${g.index}`)) keys.set(`gen-${g.index}`, { id: `gen-${g.index}`, startMs: Date.parse(g.startDateTime), endMs: Date.parse(g.endDateTime), usableMs: run + propagationMs });
+                }
+                for (const id of [...keys.keys()].filter((k) => k.startsWith("gen-") && !declared.has(k))) keys.delete(id);
+                const source = (s: string): string | undefined =>
+                    s === "adopted" ? "adopted" : s === "current-generation" ? `gen-${p.current?.index}` : s === "previous-generation" ? `gen-${p.previous?.index}` : undefined;
+                held = [source(p.primarySource), source(p.secondarySource)].filter((x): x is string => x !== undefined);
+                // A new add-in (nothing adopted) cannot work before its first key has propagated.
+                const from = keys.has("adopted") || run > T0 ? run : run + propagationMs;
+                for (let t = from; t < Math.min(run + gapDays * DAY_MS, endMs); t += 6 * HOUR_MS) {
+                    const signer = [...keys.values()].filter((k) => k.startMs <= t && t < k.endMs && k.usableMs <= t).sort((a, b) => a.startMs - b.startMs)[0];
+                    if (signer === undefined || !held.includes(signer.id)) {
+                        failed.push(`${iso(t)}: SharePoint signs with ${signer?.id ?? "nothing"}, the app holds ${held.join(", ")}`);
+                        break;
+                    }
+                }
+            }
+            return failed;
+        }
+
+        for (const lifetimeDays of [365, 1095]) {
+            for (const adoptedEnd of [undefined, 200, 300, 400]) {
+                it(`keeps the add-in working with a ${lifetimeDays}-day lifetime${adoptedEnd === undefined ? "" : ` and a secret adopted until day ${adoptedEnd}`}, runs every 1 to 29 days`, () => {
+                    const input: RotationPlanInput = {
+                        ...BASE, lifetimeDays,
+                        ...(adoptedEnd === undefined ? {} : { adoptedSecretEndDateTime: iso(T0 + adoptedEnd * DAY_MS) }),
+                    };
+                    for (const gap of [1, 3, 7, 14, 29]) {
+                        assert.deepEqual(failures(input, gap, 4), [], `every ${gap} days`);
+                    }
+                });
+            }
+        }
+
+        it("refuses an adopted secret that ends shortly before the generation SharePoint moves to, saying how to fix it", () => {
+            const e = planError(() => plan({ ...BASE, lifetimeDays: 365, adoptedSecretEndDateTime: iso(T0 + 364 * DAY_MS) }, T0));
+
+            assert.equal(e.input, "adoptedSecretEndDateTime");
+            assert.equal(e.message, `adoptedSecretEndDateTime (${iso(T0 + 364 * DAY_MS)}) is 1 day before generation 0 expires (${iso(T0 + 365 * DAY_MS)}): ` +
+                "SharePoint would change keys twice within rotateBeforeExpiryDays minus propagationHours (29 days), more than the two secrets a remote web " +
+                "holds can cover when a run comes late. Set firstGenerationStart so that generation 0 ends at least 29 days after the adopted secret, or use a longer lifetimeDays.");
+        });
+
+        it("refuses a schedule that leaves less than a day between runs after the propagation time (a 2-day lifetime)", () => {
+            const e = planError(() => plan({ ...BASE, lifetimeDays: 2, gracePeriodDays: 0, rotateBeforeExpiryDays: 1, propagationHours: 24 }, T0));
+
+            assert.equal(e.input, "rotateBeforeExpiryDays");
+            assert.equal(e.message, "rotateBeforeExpiryDays (1) minus propagationHours (24) leaves 0 minutes between runs, less than one day: a rotation one daily run late " +
+                "would not propagate before the generation it supersedes expires, and no schedule is free of failed hours. " +
+                "Set rotateBeforeExpiryDays to at least 2 (which needs a longer lifetimeDays than 2).");
+        });
+    });
+
     describe("validation", () => {
         it("uses the documented defaults", () => {
             assert.deepEqual(DEFAULTS, { lifetimeDays: 1095, rotateBeforeExpiryDays: 30, gracePeriodDays: 7, propagationHours: 24 });
