@@ -1,14 +1,14 @@
 /**
- * SharePoint's token service (ACS) and the remote web's TokenHelper, as DOMAIN.md §3 describes
+ * SharePoint's token service (ACS) and the remote web's TokenHelper, as docs/FACTS.md §3 describes
  * them. Both are models of behaviour the Graph docs do not cover; the rules are:
  *
  * ACS
  * - The credentials of an add-in (client id) are the Symmetric keys on the object that holds them:
- *   the Legacy service principal, or the application behind an app-backed principal (SPDD).
+ *   the Legacy service principal, or the application behind an app-backed principal (Microsoft's rotation article).
  * - It signs with ONE active key: the oldest (earliest startDateTime, then earliest creation)
  *   Symmetric/Sign key that is valid now and was created at least `propagationDelayMs` ago
  *   (default 24 h: "a new secret can take up to 24 hours"; ~7 h measured in sp-dev-docs#2346).
- *   A newer key is not used until the older one expires (SPDD; sp-dev-docs#2346, PR 953).
+ *   A newer key is not used until the older one expires (Microsoft's rotation article; sp-dev-docs#2346, PR 953).
  * - A token request with a client secret succeeds only when base64-decode(secret) equals the
  *   active key's bytes.
  *

@@ -76,7 +76,7 @@ function checkSymmetricPolicy(policy: ResolvedPolicy | null, start: Date, end: D
 /**
  * New `keyCredentials` collection for a PATCH. Graph replaces the whole collection: entries not
  * sent are deleted. An entry sent back with `key: null` and a stored `keyId` keeps its stored key
- * (Microsoft's SPDD script and Terraform rely on this); changing such an entry in place is refused.
+ * (Microsoft's rotation script and terraform-provider-azuread rely on this, FACTS §2); changing such an entry in place is refused.
  */
 export function patchKeyCredentials(obj: DirectoryObject, value: JsonValue, ctx: WriteContext): StoredKeyCredential[] {
     if (!Array.isArray(value)) {

@@ -137,7 +137,7 @@ export interface PopulationManifest {
 /**
  * Characters of generated secrets. Current Entra client secrets are 40 characters of
  * `[A-Za-z0-9~._-]` with `Q~` at positions 4-5; they are not base64, which is the whole reason
- * SPDD base64-encodes them before they become a ClientSecret.
+ * Microsoft's rotation article base64-encodes them before they become a ClientSecret.
  */
 const SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
 
@@ -325,7 +325,7 @@ export class Tenant {
         return { id, appId };
     }
 
-    /** An application object and its app-backed service principal: credentials go on the application (SPDD). */
+    /** An application object and its app-backed service principal: credentials go on the application (FACTS §2). */
     addApplication(options: NewObjectOptions = {}): ApplicationRef {
         const appId = options.appId ?? randomUUID();
         this.assertAppIdFree(appId);
@@ -525,7 +525,7 @@ export class Tenant {
 
     /**
      * The object that holds an add-in's credentials: the application with this client id when one
-     * exists (app-backed principal, SPDD), else the Legacy service principal.
+     * exists (app-backed principal, FACTS §2), else the Legacy service principal.
      */
     credentialHolder(appId: string): DirectoryObject | undefined {
         return this.find("applications", { appId }) ?? this.find("servicePrincipals", { appId });

@@ -1,6 +1,6 @@
 // CredentialInventory as `pulumi up` runs it: the real program (index.ts) through the engine
 // stand-in (preview, then update), dynamic resources in Pulumi's own dynamic provider host, Graph
-// and ACS emulated in-process. The seed's outage is replayed: the app's secret expired yesterday
+// and ACS emulated in-process. The outage of the 2017 support article is replayed: the app's secret expired yesterday
 // and an older, still valid Sign key it does not hold lingers on the principal.
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
@@ -46,7 +46,7 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
 
     // ---- helpers ----------------------------------------------------------------------------
 
-    /** The seed's principal: expired set the app holds + lingering older Sign key; and a foreign principal. */
+    /** The 2017 article's principal: expired set the app holds + lingering older Sign key; and a foreign principal. */
     function seedScenario() {
         const emu = lab.emu;
         const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
@@ -110,7 +110,7 @@ describe("CredentialInventory (program + provider host + emulator)", function ()
     });
 
     it('cleanup "unmanaged": removes the lingering Sign key after the new generation exists, reports it, and the add-in works once the new key propagated', async () => {
-        // GIVEN the seed's principal: the add-in is down
+        // GIVEN the 2017 article's principal: the add-in is down
         const { sp, appKey, expired, lingering, foreign } = seedScenario();
         const foreignBefore = keyIdsOf(foreign.id);
         const down = await lab.emu.checkAddIn(sp.appId, { clientSecret: appKey });

@@ -701,7 +701,7 @@ function simulate(input: RotationPlanInput, startMs: number, stepMs: number, cou
 }
 
 /**
- * The rotation invariants of issue 4, checked across consecutive runs:
+ * The planner's rotation invariants, checked across consecutive runs:
  * at most two generations; the current one valid; nothing past expiry + grace declared; every
  * generation's dates constant while it exists; a slot reused only when its occupant is expired +
  * grace (manual rotations excepted, and then never a valid one on schedule); a rotation at least

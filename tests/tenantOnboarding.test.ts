@@ -61,7 +61,7 @@ describe("onboarding from the tenant report", function () {
                 keyCredentials: (["Sign", "Verify"] as const).map((usage) => ({ type: "Symmetric" as const, usage, key, startDateTime: start, endDateTime: end })),
                 passwordCredentials: [{ startDateTime: start, endDateTime: end }],
             });
-            return key; // ClientSecret = base64 of the key bytes (the seed's procedure)
+            return key; // ClientSecret = base64 of the key bytes (the 2017 support article's procedure)
         };
         hr = emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
         expenses = emu.tenant.addApplication({ displayName: "Expense reports" });

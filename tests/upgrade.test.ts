@@ -167,6 +167,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
     before(async () => {
         lab = await startLab();
         release = fs.mkdtempSync(path.join(os.tmpdir(), "addin-credentials-0.1.0-"));
+        await run("sh", ["-c", `git -C "${ROOT}" cat-file -e ${FIRST_RELEASE}^{commit} || { echo "the upgrade test needs the first release, commit ${FIRST_RELEASE}, in this clone's history: run git fetch --unshallow" >&2; exit 1; }`]);
         await run("sh", ["-c", `git -C "${ROOT}" archive ${FIRST_RELEASE} | tar -x -C "${release}"`]);
         assert.deepEqual(dependenciesNotServed(release), [], "the current node_modules serves what the first release imports");
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(release, "node_modules"), "dir");
@@ -180,16 +181,17 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
         }
     });
 
-    const config = (atMs: number): Record<string, string> => ({
+    /** The stack config; the current program plans for the directory's clock (the emulator's), the first release for planningTime. */
+    const config = (): Record<string, string> => ({
         "addin-credentials:addins": JSON.stringify([{ name: "hr-portal", clientId: sp.appId, firstGenerationStart: new Date(T0).toISOString() }]),
-        "addin-credentials:planningTime": new Date(atMs).toISOString(),
     });
+    const firstReleaseConfig = (atMs: number): Record<string, string> => ({ ...config(), "addin-credentials:planningTime": new Date(atMs).toISOString() });
 
     async function runOldRelease(atMs: number): Promise<OldRelease> {
         lab.emu.clock.freeze(new Date(atMs));
         const ts = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
         try {
-            const { stdout } = await run(process.execPath, [ts, "upgradeDriver.ts", JSON.stringify([{ config: config(atMs) }])], {
+            const { stdout } = await run(process.execPath, [ts, "upgradeDriver.ts", JSON.stringify([{ config: firstReleaseConfig(atMs) }])], {
                 cwd: release,
                 env: { ...process.env, ...lab.env, TS_NODE_TRANSPILE_ONLY: "true" },
                 maxBuffer: 64 * 1024 * 1024,
@@ -229,13 +231,14 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
     /** The deploy job (`pulumi up --yes`), then the drift job 12 hours later, green. */
     async function day(stack: EngineStack, atMs: number): Promise<RunResult> {
         lab.emu.clock.freeze(new Date(atMs));
-        const up = await stack.up({ config: config(atMs) });
+        const up = await stack.up({ config: config() });
         assert.equal(up.exitCode, EXIT.success, up.error);
         assert.equal(up.planMismatch, undefined, JSON.stringify(up.planMismatch));
         const update = up.update as RunResult;
         deploy(update.outputs);
         await checkHourly(atMs, atMs + 12 * HOUR);
-        const drift = await stack.preview({ config: config(atMs + 12 * HOUR), expectNoChanges: true });
+        lab.emu.clock.freeze(new Date(atMs + 12 * HOUR));
+        const drift = await stack.preview({ config: config(), expectNoChanges: true });
         assert.equal(drift.exitCode, EXIT.success, `the drift job after the deploy job is red: ${drift.error}`);
         return update;
     }
@@ -283,7 +286,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
         // WHEN the package is upgraded: the drift job that runs before the next deploy job is red,
         // once, with one update per dynamic resource and nothing else
         lab.emu.clock.freeze(new Date(upgradeDay));
-        const driftBefore = await stack.preview({ config: config(upgradeDay), expectNoChanges: true });
+        const driftBefore = await stack.preview({ config: config(), expectNoChanges: true });
         assert.equal(driftBefore.exitCode, EXIT.noChangesExpected, driftBefore.error);
         assert.deepEqual(changes(driftBefore.preview), ["update hr-portal-inventory", "update hr-portal-slot-a"]);
         const refreshed = driftBefore.preview.steps.filter((s) => s.op === "refresh").map((s) => `${s.name} ${s.refresh}`).sort();
@@ -341,7 +344,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
         assert.deepEqual(generationsOnObject(), ["addin-credentials/hr-portal/gen-0/2026-11-26"]);
 
         lab.emu.clock.freeze(new Date(T0 + DAY));
-        const destroy = await stack.destroy({ config: config(T0 + DAY) });
+        const destroy = await stack.destroy({ config: config() });
 
         assert.equal(destroy.ok, true, destroy.error);
         assert.deepEqual(destroy.steps.filter((s) => s.op === "delete" && s.type.endsWith("CredentialGeneration")).map((s) => [s.name, s.retain]), [["hr-portal-slot-a", false]]);
@@ -356,7 +359,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
 
         const preview = await stack.preview({
             config: {
-                ...config(T0),
+                ...config(),
                 "addin-credentials:addins": JSON.stringify([{ name: "hr-portal", clientId: sp.appId, firstGenerationStart: new Date(T0).toISOString(), adoptedSecretEndDateTime: "2027-12-01T00:00:00Z" }]),
                 "addin-credentials:adoptedClientSecrets": JSON.stringify({ "hr-portal": adopted }),
             },
@@ -401,7 +404,6 @@ describe("state size with the provider text of the installed package", function 
             lab.emu.clock.freeze(new Date(atMs));
             const up = await stack.up({ config: {
                 "addin-credentials:addins": JSON.stringify([{ name: "hr-portal", clientId: sp.appId, firstGenerationStart: new Date(T0).toISOString() }]),
-                "addin-credentials:planningTime": new Date(atMs).toISOString(),
             } });
             assert.equal(up.exitCode, EXIT.success, up.error);
         }

@@ -29,7 +29,7 @@
  * {
  *   "description": "free text, printed at the top",
  *   "start": "2026-11-26T06:00:00Z",          // first run's instant; @default 2026-11-26T06:00:00Z
- *   "target": "servicePrincipal",             // "servicePrincipal" (Legacy ACS principal) | "application" (app-backed, SPDD)
+ *   "target": "servicePrincipal",             // "servicePrincipal" (Legacy ACS principal) | "application" (app-backed)
  *   "addIn": {                                // the add-in's entry in addin-credentials:addins (clientId is filled in)
  *     "name": "hr-portal",                    // @default "hr-portal"
  *     "firstGenerationStart": "2026-11-26T06:00:00Z",  // @default start

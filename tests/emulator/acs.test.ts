@@ -1,5 +1,5 @@
 /**
- * The ACS and TokenHelper models (DOMAIN.md §3): which key ACS signs with, propagation delay,
+ * The ACS and TokenHelper models (docs/FACTS.md §3): which key ACS signs with, propagation delay,
  * lingering keys, ClientSecret/SecondaryClientSecret fallback, strict base64, the HTTP token endpoint.
  */
 import { strict as assert } from "node:assert";
@@ -107,7 +107,7 @@ describe("emulator ACS and TokenHelper", () => {
     });
 
     it("breaks the app when a lingering older key it does not hold is still valid", async () => {
-        // GIVEN the app's secret and an older, still valid Sign key nobody configured (the seed's failure)
+        // GIVEN the app's secret and an older, still valid Sign key nobody configured (the failure of the 2017 support article)
         const sp = emu.tenant.addLegacyServicePrincipal();
         const appSecret = newSecret();
         const lingering = newSecret();
@@ -136,8 +136,8 @@ describe("emulator ACS and TokenHelper", () => {
         assert.equal(emu.acs.activeSigningKey(sp.appId)?.keyBytes.toString("base64"), first);
     });
 
-    it("treats a ClientSecret that is not base64 as unusable (raw Entra secret), and base64(UTF-8(secretText)) as SPDD does", async () => {
-        // GIVEN an app-backed add-in set up the SPDD way: addPassword, then Sign/Verify keys of UTF-8(secretText)
+    it("treats a ClientSecret that is not base64 as unusable (raw Entra secret), and base64(UTF-8(secretText)) as Microsoft's rotation article does", async () => {
+        // GIVEN an app-backed add-in set up the way Microsoft's rotation article does: addPassword, then Sign/Verify keys of UTF-8(secretText)
         const app = emu.tenant.addApplication();
         const added = obj((await graph(emu, "POST", `/applications/${app.applicationId}/addPassword`, { passwordCredential: { displayName: "spdd" } })).body);
         const secretText = String(added.secretText);
