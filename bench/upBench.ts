@@ -237,6 +237,9 @@ export async function fleetRotation(options: FleetOptions): Promise<Record<strin
     const n = options.addIns;
     const graph = await startGraphProcess();
     const saved = { ...process.env };
+    // Every host source this run opens, closed at the end whatever happened (a source keeps the
+    // next run's process started).
+    const sources: HostSource[] = [];
     try {
         const principals = await graph.call<{ id: string; appId: string }[]>({ op: "addLegacyServicePrincipals", args: { count: n } });
         const entries = fleetEntries(principals);
@@ -246,6 +249,7 @@ export async function fleetRotation(options: FleetOptions): Promise<Record<strin
         const setupEnv = graphEnv({ url: graph.url, token: graph.token, retryBaseMs: 0, maxAttempts: 4 });
         Object.assign(process.env, setupEnv);
         const setupHosts = freshProcesses({ env: setupEnv });
+        sources.push(setupHosts);
         const setup = new EngineStack({ programPath: PROGRAM_PATH, projectDir: path.dirname(PROGRAM_PATH), hosts: setupHosts, stack: "fleet" });
         const setupStarted = performance.now();
         for (const day of [SCHEDULE.onboarding, SCHEDULE.creation]) {
@@ -272,6 +276,7 @@ export async function fleetRotation(options: FleetOptions): Promise<Record<strin
             runStarts.push(performance.now());
             marks.push(await graph.call<number>({ op: "requestCount", args: {} }));
         }, hostCpu);
+        sources.push(hosts);
         const stack = new EngineStack({ programPath: PROGRAM_PATH, projectDir: path.dirname(PROGRAM_PATH), hosts, stack: "fleet", checkpoint: setup.checkpoint });
         const stopProfile = options.profileDir ? await startProfile() : undefined;
         const cpu0 = process.cpuUsage();
@@ -324,6 +329,7 @@ export async function fleetRotation(options: FleetOptions): Promise<Record<strin
             if (!(k in saved)) delete process.env[k];
         }
         Object.assign(process.env, saved);
+        await Promise.all(sources.map((h) => h.close()));
         await graph.stop();
     }
 }
