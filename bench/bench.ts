@@ -1,21 +1,28 @@
 // npm run bench: what the project costs, measured in this run, next to the limits.
-//   1. Graph requests per operation (create, refresh, rotation, removal) for both value sources on
-//      both target kinds, next to the API minimum plus the confirmation reads.
-//   2. Wall time per operation against the emulator with 50 ms injected latency, next to
-//      requests x latency.
+//   1. Graph requests per provider operation (check, create, refresh, rotation, removal) for both
+//      value sources on both target kinds, next to the API minimum plus the confirmation reads;
+//      and per add-in for a whole day's `pulumi up` (preview + update, through the engine
+//      stand-in) on a day with nothing to do, the onboarding day, a creation day, a rotation day
+//      and a removal day, next to that day's API minimum (bench/upBench.ts `dayMinimum`).
+//   2. Wall time per provider operation against the emulator with 50 ms injected latency, next
+//      to requests x latency.
 //   3. Program evaluation in mock mode for 1, 100 and 1,000 add-ins (a child process per
-//      measurement, so peak RSS is its own), next to bare @pulumi/azuread ServicePrincipalPassword.
-//   4. A fleet rotation of 200 add-ins against the emulator's token bucket (429 + Retry-After).
+//      measurement, so peak RSS is its own), next to bare @pulumi/azuread ServicePrincipalPassword;
+//      and the state (checkpoint) bytes per add-in, every add-in holding two generations.
+//   4. The rotation day of 1,000 add-ins in one stack: a `pulumi up` through the engine stand-in at
+//      its default parallelism, under Graph's documented throttling, with the product's retry
+//      settings, against the floor computed from the API minimum (bench/upBench.ts `fleetFloor`).
 //   5. The tenant-wide report's scan (`npm run inventory -- --all`) of 10,000 principals: Graph
 //      requests and pages next to the paging minimum, wall time with and without latency.
 // Writes bench/results.json. Not a test: nothing here passes or fails `npm test`.
 //
 // Environment: BENCH_REPS (repetitions per figure, default 5), BENCH_EVAL_REPS (default 3; the
 // 1,000-add-in component evaluation runs once unless BENCH_EVAL_REPS_LARGE says otherwise),
-// BENCH_EVAL_SIZES (default "1,100,1000"), BENCH_FLEET (add-ins, default 200), BENCH_FLEET_PARALLEL (concurrent operations, default 200:
-// `pulumi up --parallel` defaults to unbounded), BENCH_TENANT (principals of the tenant scan, default 10000),
-// BENCH_SECTIONS (comma-separated subset of operations,evaluation,fleet,tenant; default all: the
-// sections not run keep their figures from the existing bench/results.json).
+// BENCH_EVAL_SIZES (default "1,100,1000"), BENCH_FLEET (add-ins of the fleet rotation, default
+// 1000), BENCH_PROFILE_DIR (write a CPU profile of this process during the fleet's measured up),
+// BENCH_TENANT (principals of the tenant scan, default 10000), BENCH_SECTIONS (comma-separated
+// subset of operations,evaluation,fleet,tenant; default all: the sections not run keep their
+// figures from the existing bench/results.json).
 import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -30,6 +37,8 @@ import { findAddIns, reportAddIns } from "../tools/tenantReport";
 import { SCAN_PAGE_SIZE, scanTenant } from "../tools/tenantScan";
 import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../engine/providerHost";
 import { Props } from "../engine/wire";
+import { median, round } from "./numbers";
+import { dayRequests, fleetRotation, stateBytes, StateSize } from "./upBench";
 
 type Kind = "servicePrincipal" | "application";
 type Source = "random-bytes" | "entra-password";
@@ -38,8 +47,7 @@ type Op = "check (new clientId)" | "create" | "refresh" | "rotation" | "removal"
 const REPS = positive("BENCH_REPS", 5);
 const EVAL_REPS = positive("BENCH_EVAL_REPS", 3);
 const EVAL_REPS_LARGE = positive("BENCH_EVAL_REPS_LARGE", 1);
-const FLEET = positive("BENCH_FLEET", 200);
-const FLEET_PARALLEL = positive("BENCH_FLEET_PARALLEL", 200);
+const FLEET = positive("BENCH_FLEET", 1000);
 const TENANT = positive("BENCH_TENANT", 10_000);
 const ALL_SECTIONS = ["operations", "evaluation", "fleet", "tenant"] as const;
 const SECTIONS = sections(process.env.BENCH_SECTIONS);
@@ -88,6 +96,8 @@ interface Results {
     platform: string;
     repetitions: { perOperation: number; evaluation: number; evaluationLarge: number };
     requests: Record<string, unknown>[];
+    /** Graph requests per add-in of a whole day's `up`, next to that day's API minimum. */
+    days: Record<string, unknown>[];
     wallTime: Record<string, unknown>[];
     evaluation: Record<string, unknown>;
     fleet: Record<string, unknown>;
@@ -107,6 +117,7 @@ async function main(): Promise<void> {
         platform: `${os.platform()} ${os.release()}`,
         repetitions: { perOperation: REPS, evaluation: EVAL_REPS, evaluationLarge: EVAL_REPS_LARGE },
         requests: [],
+        days: [],
         wallTime: [],
         evaluation: {},
         fleet: {},
@@ -119,7 +130,7 @@ async function main(): Promise<void> {
         // A partial run keeps the other sections' figures (and says which sections it measured).
         const previous = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Results>;
         Object.assign(results, {
-            requests: previous.requests ?? [], wallTime: previous.wallTime ?? [], evaluation: previous.evaluation ?? {}, fleet: previous.fleet ?? {},
+            requests: previous.requests ?? [], days: previous.days ?? [], wallTime: previous.wallTime ?? [], evaluation: previous.evaluation ?? {}, fleet: previous.fleet ?? {},
             tenantScan: previous.tenantScan ?? {},
             measured: previous.measured ?? Object.fromEntries(ALL_SECTIONS.filter((x) => x !== "tenant").map((x) => [x, machineOf(previous)])),
         });
@@ -135,12 +146,14 @@ async function main(): Promise<void> {
             await operations(emu, providerText, env, results);
         }
         // ---- 3: program evaluation in mock mode ---------------------------------------------------------
-        if (SECTIONS.includes("evaluation")) {
-            results.evaluation = evaluation();
-        }
-        // ---- 4: fleet rotation under throttling -------------------------------------------------------
+        // ---- 4: the rotation day of a fleet, under Graph's throttling ------------------------------
+        // Before the evaluation, whose state-bytes figure for the fleet's size is the fleet's own.
         if (SECTIONS.includes("fleet")) {
-            results.fleet = await fleetRotation(emu, providerText, env);
+            log(`fleet rotation: ${FLEET} add-ins in one stack, the rotation day's pulumi up at the engine's default parallelism`);
+            results.fleet = await fleetRotation({ addIns: FLEET, latencyMs: LATENCY_MS, profileDir: process.env.BENCH_PROFILE_DIR || undefined });
+        }
+        if (SECTIONS.includes("evaluation")) {
+            results.evaluation = { ...evaluation(), stateBytes: await stateBytesRows(SECTIONS.includes("fleet") ? (results.fleet as FleetState) : undefined) };
         }
         // ---- 5: the tenant-wide report's scan ---------------------------------------------------------
         if (SECTIONS.includes("tenant")) {
@@ -206,6 +219,8 @@ async function operations(emu: Emulator, providerText: string, env: Record<strin
             await real.stop();
         }
     }
+    log("requests of a whole day's pulumi up (preview + update) per add-in, through the engine stand-in");
+    results.days = await dayRequests(REPS);
 }
 
 // ---- per-operation measurement ------------------------------------------------------------------------
@@ -293,8 +308,27 @@ interface EvalRun {
     peakRssMb: number;
 }
 
+const EVAL_SIZES = (process.env.BENCH_EVAL_SIZES ?? "1,100,1000").split(",").map(Number);
+
+/** What the fleet section measured of its state before the rotation. */
+type FleetState = { addIns: number; stateTwoGenerations: StateSize };
+
+/**
+ * State bytes per add-in for each evaluation size, every add-in holding two generations
+ * (bench/upBench.ts `stateBytes`); the fleet's size is taken from the fleet section's setup when
+ * it ran (the same measurement).
+ */
+async function stateBytesRows(fleet: FleetState | undefined): Promise<StateSize[]> {
+    const rows: StateSize[] = [];
+    for (const count of EVAL_SIZES) {
+        log(`state bytes: ${count} add-in(s), two generations each`);
+        rows.push(fleet?.addIns === count ? fleet.stateTwoGenerations : await stateBytes(count));
+    }
+    return rows;
+}
+
 function evaluation(): Record<string, unknown> {
-    const sizes = (process.env.BENCH_EVAL_SIZES ?? "1,100,1000").split(",").map(Number);
+    const sizes = EVAL_SIZES;
     const rows: Record<string, unknown>[] = [];
     const medians = new Map<string, { wallMs: number; peakRssMb: number }>();
     for (const variant of ["component", "azuread"] as const) {
@@ -339,74 +373,6 @@ function evalChild(variant: string, count: number): EvalRun {
         throw new Error(`mockEval ${variant} ${count} failed (${res.status}): ${res.stderr.slice(-2000)}`);
     }
     return JSON.parse(line) as EvalRun;
-}
-
-// ---- fleet rotation --------------------------------------------------------------------------------------
-
-async function fleetRotation(emu: Emulator, providerText: string, env: Record<string, string>): Promise<Record<string, unknown>> {
-    // A Graph-like budget: 100 requests burst, 100 per second sustained, 429 + Retry-After beyond.
-    const capacity = 100;
-    const refillPerSecond = 100;
-    const maxAttempts = 20;
-    log(`fleet rotation: ${FLEET} add-ins, parallel ${FLEET_PARALLEL}, token bucket ${capacity} / ${refillPerSecond} per s, ADDIN_CREDENTIALS_MAX_ATTEMPTS=${maxAttempts}`);
-    emu.reset();
-    const host = await startProviderHost({ env: { ...env, ADDIN_CREDENTIALS_MAX_ATTEMPTS: String(maxAttempts) } });
-    const urnOf = (i: number): string => dynamicUrn(`addin-${i}-slot-a`, CREDENTIAL_GENERATION_MODULE, CREDENTIAL_GENERATION_TYPE);
-    try {
-        // GIVEN 200 add-ins, half Legacy, half application-backed, each with its current generation
-        const fleet = Array.from({ length: FLEET }, (_, i) => {
-            const appId = i % 2 === 0 ? emu.tenant.addLegacyServicePrincipal().appId : emu.tenant.addApplication().appId;
-            return { i, appId, source: (i % 4 < 2 ? "random-bytes" : "entra-password") as Source };
-        });
-        const olds = await pool(fleet, FLEET_PARALLEL, async (a) => {
-            const news = inputs(emu, a.appId, a.source, 1);
-            const c = await host.check(urnOf(a.i), {}, withProvider(providerText, news));
-            const created = await host.create(urnOf(a.i), c.inputs);
-            return { ...a, inputs: c.inputs, gen: created };
-        });
-        const setupFailures = olds.filter((o) => !o.ok).length;
-
-        // WHEN every add-in rotates at once under the token bucket: replacements first, then the
-        // deletes of the old generations (create-before-delete, as the engine orders them)
-        emu.faults.tokenBucket({ capacity, refillPerSecond });
-        const mark = emu.requests.length;
-        const t0 = performance.now();
-        const created = await pool(olds.filter((o) => o.ok).map((o) => o.value as NonNullable<typeof o.value>), FLEET_PARALLEL, async (a) => {
-            const c = await host.check(urnOf(a.i), a.inputs, withProvider(providerText, inputs(emu, a.appId, a.source, 2)));
-            return { old: a, next: await host.create(urnOf(a.i), c.inputs) };
-        });
-        const deleted = await pool(created.filter((c) => c.ok).map((c) => c.value as NonNullable<typeof c.value>), FLEET_PARALLEL, async (c) => {
-            await host.delete(c.old.gen.id, urnOf(c.old.i), c.old.gen.outs);
-        });
-        const seconds = (performance.now() - t0) / 1000;
-        emu.faults.tokenBucket(null);
-
-        const log429 = emu.requests.slice(mark);
-        const throttled = log429.filter((r) => r.status === 429).length;
-        const served = log429.length - throttled;
-        const minSeconds = Math.max(0, served - capacity) / refillPerSecond;
-        const failures = [...created, ...deleted].filter((r) => !r.ok);
-        // THEN every add-in holds exactly its new generation
-        let wrong = 0;
-        for (const c of created.filter((x) => x.ok)) {
-            const v = c.value as NonNullable<typeof c.value>;
-            const holder = v.old.gen.outs.objectId as string;
-            const creds = emu.tenant.credentials(holder);
-            const ok = creds.keyCredentials.length === 2 && creds.passwordCredentials.length === 1
-                && creds.passwordCredentials[0].keyId === v.next.outs.passwordKeyId;
-            if (!ok) wrong++;
-        }
-        return {
-            addIns: FLEET, parallel: FLEET_PARALLEL, tokenBucket: { capacity, refillPerSecond }, maxAttempts,
-            setupFailures, completed: deleted.filter((d) => d.ok).length, failures: failures.length,
-            failureMessages: failures.slice(0, 3).map((f) => f.error), objectsNotHoldingExactlyTheNewGeneration: wrong,
-            requestsServed: served, responses429: throttled, seconds: round(seconds, 1), throttleLimitedMinimumSeconds: round(minSeconds, 1),
-            ratio: round(seconds / minSeconds, 2),
-            minimumDerivation: `(requests served ${served} - bucket capacity ${capacity}) / ${refillPerSecond} per s`,
-        };
-    } finally {
-        await host.stop();
-    }
 }
 
 // ---- tenant scan ---------------------------------------------------------------------------------------
@@ -462,24 +428,6 @@ async function tenantScan(emu: Emulator, env: Record<string, string>): Promise<R
     };
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; never throws, reports each outcome. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<{ ok: boolean; value?: R; error?: string }[]> {
-    const results: { ok: boolean; value?: R; error?: string }[] = new Array(items.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-        while (next < items.length) {
-            const i = next++;
-            try {
-                results[i] = { ok: true, value: await fn(items[i]) };
-            } catch (e) {
-                results[i] = { ok: false, error: (e as Error).message.split("\n")[0] };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
-}
-
 // ---- output ------------------------------------------------------------------------------------------------
 
 function printTable(r: Results): void {
@@ -511,10 +459,27 @@ function printTable(r: Results): void {
         lines.push(`component / azuread ServicePrincipalPassword: ${ev.ratios.map((x) => `${String(x.count)}: time ${String(x.wallRatio)}x, peak RSS ${String(x.peakRssRatio)}x`).join("; ")}`);
         lines.push("");
     }
-    const f = r.fleet;
-    lines.push(`Fleet rotation: ${String(f.addIns)} add-ins, parallel ${String(f.parallel)}, token bucket ${JSON.stringify(f.tokenBucket)}, max attempts ${String(f.maxAttempts)}`);
-    lines.push(`  completed ${String(f.completed)}, failures ${String(f.failures)}, objects not holding exactly the new generation ${String(f.objectsNotHoldingExactlyTheNewGeneration)}`);
-    lines.push(`  ${String(f.seconds)} s vs throttle-limited minimum ${String(f.throttleLimitedMinimumSeconds)} s (${String(f.minimumDerivation)}): ratio ${String(f.ratio)}; 429 responses ${String(f.responses429)}`);
+    const st = (ev as { stateBytes?: StateSize[] }).stateBytes;
+    if (st !== undefined) {
+        lines.push(`State bytes per add-in (checkpoint JSON after the update that gives each add-in its second generation): ${st.map((x) => `${x.count}: ${x.bytesPerAddIn} B (${x.resources} resources)`).join("; ")}`);
+        lines.push("");
+    }
+    if (r.days.length > 0) {
+        lines.push("Graph requests of a whole day's pulumi up (preview + update) per add-in, random-bytes (entra-password is the same)");
+        lines.push(row(["day", "target", "preview", "update", "total", "writes", "API minimum", "ratio"]));
+        for (const d of r.days.filter((x) => x.valueSource === "random-bytes")) {
+            lines.push(row([d.day, d.kind, d.preview, d.update, d.requests, d.writes, d.apiMinimum, d.ratio]));
+        }
+        lines.push("");
+    }
+    const f = r.fleet as Record<string, unknown> & { floor?: { derivation: string }; preview?: Record<string, number>; update?: Record<string, number> };
+    if (f.floor !== undefined) {
+        lines.push(`Fleet rotation: ${String(f.addIns)} add-ins in one stack, the rotation day's pulumi up, parallel ${String(f.parallel)}, ${String(f.latencyMs)} ms latency, Graph's quotas ${JSON.stringify(f.throttle)}`);
+        lines.push(`  exit ${String(f.exitCode)}, failures ${String(f.failures)}, objects not holding exactly their generations ${String(f.objectsNotHoldingExactlyTheirGenerations)}, plan mismatch ${String(f.planMismatch)}`);
+        lines.push(`  ${String(f.seconds)} s (preview ${String(f.previewSeconds)} s, update ${String(f.updateSeconds)} s) vs floor ${String(f.floorSeconds)} s: ratio ${String(f.ratioToFloor)}; floor = ${f.floor.derivation}`);
+        lines.push(`  requests ${String(f.requests)} (${String(f.requestsPerAddIn)} per add-in; 429: ${String(f.responses429)}) vs API minimum ${String(f.apiMinimumRequests)}: ratio ${String(f.ratioToApiMinimum)}`);
+        lines.push(`  phases: preview ${JSON.stringify(f.preview)}, update ${JSON.stringify(f.update)}; CPU seconds ${JSON.stringify(f.cpuSeconds)}`);
+    }
     const t = r.tenantScan as { servicePrincipals?: number; applications?: number; addIns?: number; pagingMinimum?: number; minimumDerivation?: string; runs?: Record<string, unknown>[] };
     if (t.runs !== undefined) {
         lines.push("");
@@ -534,17 +499,6 @@ function row(cells: unknown[]): string {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------------
-
-function median(xs: readonly number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(s.length / 2);
-    return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-function round(x: number, digits: number): number {
-    const f = 10 ** digits;
-    return Math.round(x * f) / f;
-}
 
 function machineOf(r: Partial<Machine>): Machine {
     return { date: r.date ?? "unknown", node: r.node ?? "unknown", cpus: r.cpus ?? 0, cpuModel: r.cpuModel ?? "unknown", platform: r.platform ?? "unknown" };

@@ -58,6 +58,22 @@ export interface RunResult {
     readonly outputs: Record<string, StackOutput>;
     readonly logs: readonly Diagnostic[];
     readonly consoleText: string;
+    /** Where the run's wall time went, in milliseconds (for the bench; no engine output). */
+    readonly timings: RunTimings;
+}
+
+/** The wall time of a run's phases, and of the serial part of the program phase. */
+export interface RunTimings {
+    /** Phase 1: the refresh. */
+    readonly refreshMs: number;
+    /** Phase 2: the program, with its registrations' steps. */
+    readonly programMs: number;
+    /** Phase 3: the deletes after the program. */
+    readonly deletesMs: number;
+    /** Of phase 2: the step generator's Check and Diff calls, which run one registration at a time. */
+    readonly stepGenerationMs: number;
+    /** Of phase 2: the step generator waiting for a free worker (all `parallel` chains busy). */
+    readonly waitingForWorkersMs: number;
 }
 
 /** Settings of one run. */
@@ -157,6 +173,7 @@ class Deployment {
     private readonly generator = new Mutex();
     private readonly workers: Semaphore;
     private readonly dynamic: EngineProvider;
+    private readonly timings = { refreshMs: 0, programMs: 0, deletesMs: 0, stepGenerationMs: 0, waitingForWorkersMs: 0 };
 
     constructor(private readonly options: DeploymentOptions) {
         this.preview = options.kind === "preview";
@@ -167,9 +184,16 @@ class Deployment {
 
     async run(): Promise<{ result: RunResult; checkpoint: Checkpoint }> {
         let program = { outputs: {} as Record<string, StackOutput>, logs: [] as Diagnostic[], consoleText: "" };
+        let mark = performance.now();
+        const phase = (name: "refreshMs" | "programMs" | "deletesMs"): void => {
+            const now = performance.now();
+            this.timings[name] = now - mark;
+            mark = now;
+        };
         if (this.options.refresh) {
             await this.refresh().catch((e: unknown) => this.fail(e));
         }
+        phase("refreshMs");
         this.olds = new Map(this.working.filter((r) => !r.delete).map((r) => [r.urn, r]));
         if (this.failure === undefined && (this.options.runProgram ?? true)) {
             const evaluated = await evaluateProgram({
@@ -186,9 +210,11 @@ class Deployment {
                 this.fail(evaluated.error);
             }
         }
+        phase("programMs");
         if (this.failure === undefined) {
             await this.deleteCondemned().catch((e: unknown) => this.fail(e));
         }
+        phase("deletesMs");
         const result: RunResult = {
             kind: this.options.kind,
             ok: this.failure === undefined,
@@ -197,6 +223,7 @@ class Deployment {
             outputs: program.outputs,
             logs: program.logs,
             consoleText: program.consoleText,
+            timings: { ...this.timings },
         };
         // A preview persists nothing (update.go previewActions); an update saves what it did,
         // also when it failed part-way (the journal records every finished step).
@@ -264,9 +291,13 @@ class Deployment {
         }
         const provider = reg.custom ? this.providerFor(reg.type) : undefined;
         const plan = await this.generator.run(async () => {
+            const t0 = performance.now();
             const generated = await this.generateSteps(reg, provider);
+            const t1 = performance.now();
             // The executor's channel is unbuffered: generation waits for a free worker.
             await this.workers.acquire();
+            this.timings.stepGenerationMs += t1 - t0;
+            this.timings.waitingForWorkersMs += performance.now() - t1;
             return generated;
         }).catch((e: unknown) => {
             this.fail(e);

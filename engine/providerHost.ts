@@ -137,7 +137,12 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
     child.stderr?.setEncoding("utf8").on("data", (s: string) => (err += s));
 
     const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`dynamic provider host printed no port within 20 s; stderr: ${err}`)), 20_000);
+        // The timer can fire late, after this process's event loop was busy for a while (a program
+        // of 1,000 add-ins evaluates here for tens of seconds, while the next run's host starts):
+        // the port line may then be waiting in the pipe, and timers run before I/O is read. The
+        // refusal waits one turn (setImmediate runs after the poll phase), so a host that did
+        // print its port in time is not refused.
+        const timer = setTimeout(() => setImmediate(() => reject(new Error(`dynamic provider host printed no port within 20 s; stderr: ${err}`))), 20_000);
         const onData = (): void => {
             const m = /^(\d+)\s*$/m.exec(out);
             if (m) {
