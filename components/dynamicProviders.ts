@@ -7,9 +7,9 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { credentialGenerationProvider } from "./credentialGeneration";
 import { credentialInventoryProvider } from "./credentialInventory";
+import type { DynamicResourceType } from "./providerShim";
 
-/** The type names of this package's dynamic resources, which key {@link providers}. */
-export type DynamicResourceType = "CredentialGeneration" | "CredentialInventory";
+export type { DynamicResourceType };
 
 /** Every dynamic resource's provider implementation, by type name. */
 export const providers: Readonly<Record<DynamicResourceType, pulumi.dynamic.ResourceProvider>> = {

@@ -9,7 +9,9 @@
 // module path is a literal. Changing this file changes the text of every new resource's
 // provider, which the engine then sees as a difference of `__provider`: keep it as it is.
 import type * as pulumi from "@pulumi/pulumi";
-import type { DynamicResourceType } from "./dynamicProviders";
+
+/** The type names of this package's dynamic resources, which key the implementations in components/dynamicProviders.ts. */
+export type DynamicResourceType = "CredentialGeneration" | "CredentialInventory";
 
 /** The module the provider text loads; the package's `exports` map must keep serving it. */
 export const DYNAMIC_PROVIDERS_MODULE = "addin-credentials/dynamic-providers";

@@ -36,7 +36,7 @@ import { AcsError } from "./acs";
 import { BadBodyOptions, HookMoment, TokenBucketOptions } from "./faults";
 import { EmulatorRequest, EmulatorResponse } from "./http";
 import { JsonValue } from "./model";
-import type { EmulatorImpl } from "./server";
+import type { Emulator } from "./surface";
 
 /** An admin request the caller got wrong. */
 class AdminError extends Error {}
@@ -53,7 +53,7 @@ function ok(status: number, body: unknown): EmulatorResponse {
 }
 
 /** Handles `/_emulator/...`. */
-export async function handleAdmin(emu: EmulatorImpl, req: EmulatorRequest): Promise<EmulatorResponse> {
+export async function handleAdmin(emu: Emulator, req: EmulatorRequest): Promise<EmulatorResponse> {
     let body: JsonValue = {};
     try {
         body = req.rawBody.trim() === "" ? {} : (JSON.parse(req.rawBody) as JsonValue);
@@ -70,7 +70,7 @@ export async function handleAdmin(emu: EmulatorImpl, req: EmulatorRequest): Prom
     }
 }
 
-async function route(emu: EmulatorImpl, req: EmulatorRequest, body: JsonValue): Promise<EmulatorResponse> {
+async function route(emu: Emulator, req: EmulatorRequest, body: JsonValue): Promise<EmulatorResponse> {
     const parts = req.path.replace(/^\/_emulator\/?/, "").split("/").filter((p) => p !== "");
     const [head, second, third] = parts;
     const m = req.method;
@@ -146,7 +146,7 @@ async function route(emu: EmulatorImpl, req: EmulatorRequest, body: JsonValue): 
     }
 }
 
-function faultsRoute(emu: EmulatorImpl, method: string, which: string | undefined, body: JsonValue): EmulatorResponse {
+function faultsRoute(emu: Emulator, method: string, which: string | undefined, body: JsonValue): EmulatorResponse {
     const f = emu.faults;
     if (which === undefined) {
         if (method === "DELETE") {
@@ -209,7 +209,7 @@ function faultsRoute(emu: EmulatorImpl, method: string, which: string | undefine
     return ok(200, f.snapshot());
 }
 
-async function acsRoute(emu: EmulatorImpl, method: string, appId: string | undefined, action: string | undefined, body: JsonValue): Promise<EmulatorResponse> {
+async function acsRoute(emu: Emulator, method: string, appId: string | undefined, action: string | undefined, body: JsonValue): Promise<EmulatorResponse> {
     if (appId === undefined) {
         if (method === "POST") {
             const ms = obj(body).propagationDelayMs;

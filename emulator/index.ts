@@ -3,7 +3,7 @@
  * docs/ARCHITECTURE.md ("Emulator contract") and emulator/admin.ts for the admin routes.
  */
 export { startEmulator } from "./server";
-export type { Emulator, EmulatorOptions } from "./server";
+export type { Emulator, EmulatorOptions } from "./surface";
 export { EmulatorClock } from "./clock";
 export { Faults } from "./faults";
 export type {
@@ -12,8 +12,9 @@ export type {
 export { Tenant, generateSecretText } from "./tenant";
 export type {
     ApplicationRef, CredentialsView, KeyCredentialWithKey, LegacyServicePrincipalRef, NewObjectOptions, PasswordCredentialWithSecret,
-    PopulationManifest, SeedCredentials, SeedKeyCredential, SeedPasswordCredential, SeededAddIn,
+    PopulationManifest, SeededAddIn,
 } from "./tenant";
+export type { SeedCredentials, SeedKeyCredential, SeedPasswordCredential } from "./model";
 export { planPopulation, POPULATION_STATES } from "./population";
 export type { PlannedPrincipal, PopulationHolder, PopulationOptions, PopulationPlan, PopulationState } from "./population";
 export { AcsError, AcsModel, ACS_PRINCIPAL, SHAREPOINT_PRINCIPAL, TokenHelperModel } from "./acs";

@@ -86,3 +86,48 @@ export function addYears(date: Date, years: number): Date {
     d.setUTCFullYear(d.getUTCFullYear() + years);
     return d;
 }
+
+/** A key credential to seed directly (scenarios: unmanaged or lingering entries). */
+export interface SeedKeyCredential {
+    readonly type: KeyType;
+    readonly usage: KeyUsage;
+    /** base64 of the key bytes. */
+    readonly key: string;
+    /** @default - a random GUID */
+    readonly keyId?: string;
+    /** @default null */
+    readonly displayName?: string | null;
+    /** @default null */
+    readonly customKeyIdentifier?: string | null;
+    /** ISO date-time. @default - emulator now */
+    readonly startDateTime?: string;
+    /** ISO date-time. @default - startDateTime + 1 year */
+    readonly endDateTime?: string;
+    /**
+     * When it was stored, for ACS propagation.
+     * @default - the earlier of startDateTime and now: seeded entries stand for pre-existing state
+     */
+    readonly createdDateTime?: string;
+}
+
+/** A password credential to seed directly. */
+export interface SeedPasswordCredential {
+    /** @default - a generated secret */
+    readonly secretText?: string;
+    /** @default - a random GUID */
+    readonly keyId?: string;
+    /** @default null */
+    readonly displayName?: string | null;
+    /** ISO date-time. @default - emulator now */
+    readonly startDateTime?: string;
+    /** ISO date-time. @default - startDateTime + 2 years */
+    readonly endDateTime?: string;
+    /** @default - the earlier of startDateTime and now */
+    readonly createdDateTime?: string;
+}
+
+/** Entries to seed onto an object. */
+export interface SeedCredentials {
+    readonly keyCredentials?: readonly SeedKeyCredential[];
+    readonly passwordCredentials?: readonly SeedPasswordCredential[];
+}

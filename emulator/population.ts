@@ -16,7 +16,7 @@
  *   days): SharePoint signs with the older one, which the remote web may not hold;
  * - `managed`: one generation of this project (`addin-credentials/<name>/gen-0/<start date>`).
  */
-import type { SeedCredentials } from "./tenant";
+import type { SeedCredentials } from "./model";
 
 /** The add-in states a population holds. */
 export const POPULATION_STATES = ["healthy", "expiring", "down", "risky", "managed"] as const;

@@ -374,7 +374,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
     it("the inventory's diff plans an update for older provider code alone, as the generation's does", async () => {
         const inputs = {
             clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", setName: "hr-portal", declaredDisplayNames: ["addin-credentials/hr-portal/gen-0/2026-11-26"],
-            declaredKeyIds: [], retiredGenerations: [], cleanup: "expired" as const, removeKeyIds: [], forceCleanup: false, gracePeriodDays: 7, adoptedKeyIds: [],
+            declaredKeyIds: [], retiredGenerations: [], cleanup: "expired" as const, removeKeyIds: [], forceCleanup: false, gracePeriodDays: 7, adoptedKeyIds: [], acceptOutage: false, decommission: false,
         };
         const olds = { ...inputs, targetKind: "servicePrincipal" as const, objectId: "o", entries: [], removed: [], pending: [], risks: [], removedKeyIds: [] };
         const diff = credentialInventoryProvider.diff;
