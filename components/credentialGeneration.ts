@@ -43,7 +43,7 @@ import {
     pollCredentials,
     readCredentials,
     readFreshCredentials,
-    removePassword,
+    removePasswordConfirmed,
     requireConfirmed,
     replaceKeys,
     updateKeyCredentials,
@@ -149,8 +149,6 @@ const REPAIRABLE_INPUTS = ["valueSource", "keyMaterial", "startDateTime", "endDa
 const CREATE_ROUNDS = 3;
 /** PATCHes of our keys after the first one, when a confirmation shows them gone (another writer). */
 const KEY_REWRITES = 2;
-/** Rounds of removePassword + confirmation in delete and rollback. */
-const REMOVE_ROUNDS = 3;
 
 /**
  * Validates and normalizes inputs; returns `{property, reason}` failures that name the input and
@@ -714,19 +712,6 @@ async function deleteEntries(client: GraphClient, target: CredentialTarget, sign
     const keysGone = (v: ObjectCredentials | undefined): boolean => v === undefined || !v.keyCredentials.some((k) => ours.includes(k.keyId));
     requireConfirmed(await pollCredentials(client, target, "confirm key removal", keysGone), target, "confirm key removal", "removal of the Symmetric keys");
     await removePasswordConfirmed(client, target, passwordKeyId);
-}
-
-/** removePassword, then read until it is gone; repeats when a lagging replica still had it. */
-async function removePasswordConfirmed(client: GraphClient, target: CredentialTarget, keyId: string): Promise<void> {
-    const gone = (v: ObjectCredentials | undefined): boolean => v === undefined || !v.passwordCredentials.some((p) => p.keyId === keyId);
-    for (let round = 1; ; round++) {
-        await removePassword(client, target, keyId);
-        const poll = await pollCredentials(client, target, "confirm password removal", gone);
-        if (poll.confirmed || round >= REMOVE_ROUNDS) {
-            requireConfirmed(poll, target, "confirm password removal", `removal of password ${keyId}`);
-            return;
-        }
-    }
 }
 
 // ---- read ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { adoptionProblems, CLEANUP_MODES, classifyCredentials, CleanupMode, CleanupPlan, InventoryEntry, planCleanup, undeliveredSigner } from "./classify";
 import { GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./graph/client";
 import { directoryClient } from "./graph/directoryClock";
-import { ObjectCredentials, pollCredentials, readFreshCredentials, removePassword, replaceKeys, requireConfirmed, updateKeyCredentials, withObjectLock } from "./graph/credentials";
+import { ObjectCredentials, pollCredentials, readFreshCredentials, removePasswordConfirmed, replaceKeys, requireConfirmed, updateKeyCredentials, withObjectLock } from "./graph/credentials";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
 import { providerShim } from "./providerShim";
 import { isUnknown } from "./unknown";
@@ -133,8 +133,6 @@ const INPUT_NAMES = [
     "adoptedKeyIds", "adoptedSecretEndDateTime", "acceptOutage", "decommission",
 ] as const;
 
-/** Rounds of removePassword + confirmation. */
-const REMOVE_ROUNDS = 3;
 
 /**
  * Validates and normalizes inputs (defaults filled in); failures name the input and the fix.
@@ -455,14 +453,7 @@ async function removeEntries(client: GraphClient, target: CredentialTarget, view
     // a retry from a fresh read.
     await updateKeyCredentials(client, target, "read credentials for cleanup", replaceKeys(keyIds), view);
     for (const keyId of passwordIds) {
-        for (let round = 1; ; round++) {
-            await removePassword(client, target, keyId);
-            const poll = await pollCredentials(client, target, "confirm password removal", (v) => v === undefined || !v.passwordCredentials.some((p) => p.keyId === keyId));
-            if (poll.confirmed || round >= REMOVE_ROUNDS) {
-                requireConfirmed(poll, target, "confirm password removal", `removal of password ${keyId}`);
-                break;
-            }
-        }
+        await removePasswordConfirmed(client, target, keyId);
     }
     const gone = (v: ObjectCredentials | undefined): boolean =>
         v !== undefined && !v.keyCredentials.some((k) => keyIds.includes(k.keyId)) && !v.passwordCredentials.some((p) => passwordIds.includes(p.keyId));

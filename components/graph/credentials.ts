@@ -410,3 +410,19 @@ export async function readFreshCredentials(client: GraphClient, target: Credenti
     }
     return view;
 }
+
+/** Rounds of removePassword + confirmation before {@link removePasswordConfirmed} gives up. */
+export const REMOVE_ROUNDS = 3;
+
+/** removePassword, then read until it is gone; repeats when a lagging replica still had it. */
+export async function removePasswordConfirmed(client: GraphClient, target: CredentialTarget, keyId: string): Promise<void> {
+    const gone = (v: ObjectCredentials | undefined): boolean => v === undefined || !v.passwordCredentials.some((p) => p.keyId === keyId);
+    for (let round = 1; ; round++) {
+        await removePassword(client, target, keyId);
+        const poll = await pollCredentials(client, target, "confirm password removal", gone);
+        if (poll.confirmed || round >= REMOVE_ROUNDS) {
+            requireConfirmed(poll, target, "confirm password removal", `removal of password ${keyId}`);
+            return;
+        }
+    }
+}
