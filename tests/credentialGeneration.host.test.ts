@@ -278,6 +278,7 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
         const news = inputs(p.appId, valueSource);
         const checked = await host.check(urn("f"), {}, withProvider(providerText, news));
         arrange();
+        const mark = emu.requests.length;
         const started = Date.now();
         const result = await host.create(urn("f"), checked.inputs).then(
             (r) => ({ ok: true as const, outs: r.outs }),
@@ -292,28 +293,36 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
             errorMessages.push(result.error.message);
             assert.deepEqual({ keys: t.keys.length, passwords: t.passwords.length }, { keys: 0, passwords: 0 }, "a failed create leaves nothing behind");
         }
-        return { ...result, p, ms: Date.now() - started };
+        // What the faults did, "<operation> <status> <fault>" per request they acted on, so each
+        // test proves its fault fired (a stale read is a 404 or an older view, which no status shows).
+        const fired = emu.requests.slice(mark).filter((r) => r.faults.length > 0).map((r) => `${r.operation} ${r.status} ${r.faults.join("+")}`);
+        const reads = emu.requests.slice(mark).filter((r) => r.method === "GET").length;
+        return { ...result, p, ms: Date.now() - started, fired, reads };
     }
 
     it("honours Retry-After on a 429", async () => {
         const r = await createUnder("servicePrincipal", "random-bytes", () => emu.faults.throttle({ retryAfterSeconds: 1, match: { method: "PATCH" } }));
         assert.ok(r.ok);
+        assert.deepEqual(r.fired, ["servicePrincipals.update 429 throttle"]);
         assert.ok(r.ms >= 1000, `waited ${r.ms} ms`);
     });
 
     it("backs off on 429s without Retry-After, including on addPassword", async () => {
         const r = await createUnder("application", "entra-password", () => emu.faults.throttle({ times: 2, match: { operation: "applications.addPassword" } }));
         assert.ok(r.ok);
+        assert.deepEqual(r.fired, ["applications.addPassword 429 throttle", "applications.addPassword 429 throttle"]);
     });
 
     it("adopts rather than duplicates when addPassword fails with a 5xx", async () => {
         const r = await createUnder("servicePrincipal", "random-bytes", () => emu.faults.serverError({ status: 500, match: { operation: "servicePrincipals.addPassword" } }));
         assert.ok(r.ok);
+        assert.deepEqual(r.fired, ["servicePrincipals.addPassword 500 serverError"]);
     });
 
     it("retries a PATCH that fails with 503s", async () => {
         const r = await createUnder("application", "random-bytes", () => emu.faults.serverError({ times: 2, match: { method: "PATCH" } }));
         assert.ok(r.ok);
+        assert.deepEqual(r.fired, ["applications.update 503 serverError", "applications.update 503 serverError"]);
     });
 
     it("rolls the password back when the PATCH keeps failing", async () => {
@@ -331,11 +340,15 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
     it("adopts rather than duplicates when addPassword times out", async () => {
         const r = await createUnder("application", "entra-password", () => emu.faults.hang({ ms: null, match: { operation: "applications.addPassword" } }));
         assert.ok(r.ok);
+        assert.equal(r.fired.filter((f) => f.startsWith("applications.addPassword ") && f.endsWith(" hang")).length, 1, r.fired.join("; "));
     });
 
     it("confirms through stale reads", async () => {
+        const plain = await createUnder("application", "entra-password", () => undefined);
         const r = await createUnder("application", "entra-password", () => emu.faults.readAfterWriteLag(3));
         assert.ok(r.ok);
+        // The stale reads showed: the create read more often than without the lag, until it saw its keys.
+        assert.ok(r.reads > plain.reads, `${r.reads} reads with the lag, ${plain.reads} without`);
     });
 
     it("fails clearly and leaves nothing when a policy caps the key lifetime", async () => {
