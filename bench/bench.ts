@@ -39,6 +39,7 @@ import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withPro
 import { Props } from "../engine/wire";
 import { median, round } from "./numbers";
 import { dayRequests, fleetRotation, stateBytes, StateSize } from "./upBench";
+import { generationProps } from "../tools/lab";
 
 type Kind = "servicePrincipal" | "application";
 type Source = "random-bytes" | "entra-password";
@@ -52,7 +53,6 @@ const TENANT = positive("BENCH_TENANT", 10_000);
 const ALL_SECTIONS = ["operations", "evaluation", "fleet", "tenant"] as const;
 const SECTIONS = sections(process.env.BENCH_SECTIONS);
 const LATENCY_MS = 50;
-const DAY = 86_400_000;
 
 /** The API minimum of each operation: the calls nothing can avoid, and the confirmation reads. */
 function minimum(op: Op, kind: Kind): { calls: number; confirm: number; derivation: string } {
@@ -279,16 +279,7 @@ async function timed<T>(emu: Emulator, fn: () => Promise<T>): Promise<{ value: T
 }
 
 function inputs(emu: Emulator, clientId: string, source: Source, n: number): Props {
-    const start = new Date(emu.clock.now().getTime() - 3_600_000);
-    start.setUTCMilliseconds(0);
-    return {
-        clientId,
-        valueSource: source,
-        keyMaterial: source === "random-bytes" ? crypto.randomBytes(32).toString("base64") : undefined,
-        startDateTime: start.toISOString(),
-        endDateTime: new Date(start.getTime() + 365 * DAY).toISOString(),
-        displayName: `bench gen ${n} ${crypto.randomUUID()}`,
-    };
+    return generationProps(emu.clock.now(), clientId, source, `bench gen ${n} ${crypto.randomUUID()}`);
 }
 
 function assertClean(props: Props): void {

@@ -8,6 +8,7 @@ import { providerShim } from "../components/providerShim";
 import { Emulator, startEmulator } from "../emulator";
 import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../engine/providerHost";
 import { Props } from "../engine/wire";
+import { addAddInPrincipal, AddInKind, generationProps } from "../tools/lab";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -49,31 +50,14 @@ describe("CredentialGeneration in Pulumi's dynamic provider host", function () {
 
     // ---- helpers ----------------------------------------------------------------------------
 
-    type Kind = "servicePrincipal" | "application";
+    type Kind = AddInKind;
 
     /** A principal of the given kind; returns its client id and the object holding credentials. */
-    function principal(kind: Kind): { appId: string; objectId: string } {
-        if (kind === "servicePrincipal") {
-            const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "Contoso add-in" });
-            return { appId: sp.appId, objectId: sp.id };
-        }
-        const app = emu.tenant.addApplication({ displayName: "Contoso add-in" });
-        return { appId: app.appId, objectId: app.applicationId };
-    }
+    const principal = (kind: Kind): { appId: string; objectId: string } => addAddInPrincipal(emu, kind);
 
     function inputs(clientId: string, valueSource: "random-bytes" | "entra-password", overrides: Props = {}): Props {
-        const start = new Date(emu.clock.now().getTime() - HOUR);
-        start.setUTCMilliseconds(0);
         const keyMaterial = valueSource === "random-bytes" ? randomKey() : undefined;
-        return {
-            clientId,
-            valueSource,
-            keyMaterial,
-            startDateTime: start.toISOString(),
-            endDateTime: new Date(start.getTime() + 365 * DAY).toISOString(),
-            displayName: `addin-credentials gen ${++seq}`,
-            ...overrides,
-        };
+        return { ...generationProps(emu.clock.now(), clientId, valueSource, `addin-credentials gen ${++seq}`, keyMaterial), ...overrides };
     }
 
     function randomKey(): string {

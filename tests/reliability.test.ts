@@ -25,10 +25,9 @@ import { Emulator, RequestMatch, startEmulator } from "../emulator";
 import { LeakScan } from "./support/leakScan";
 import { dynamicUrn, ProviderHost, serializeProvider, startProviderHost, withProvider } from "../engine/providerHost";
 import { Props } from "../engine/wire";
+import { addAddInPrincipal, generationProps } from "../tools/lab";
 import { emulatorEnv } from "./support/emulatorEnv";
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 /** Prefix of every generation's displayName in this spec (tells managed entries from foreign ones). */
 const GEN_PREFIX = "rel/";
 /** Client settings of the provider hosts: fast backoff, a short per-request timeout. */
@@ -184,20 +183,9 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
     }
 
     function newInputs(ctx: Ctx): { urnName: string; inputs: Props } {
-        const start = new Date(emu.clock.now().getTime() - HOUR);
-        start.setUTCMilliseconds(0);
         const n = ++seq;
-        return {
-            urnName: `gen-${n}`,
-            inputs: {
-                clientId: ctx.appId,
-                valueSource: ctx.source,
-                keyMaterial: ctx.source === "random-bytes" ? randomKey() : undefined,
-                startDateTime: start.toISOString(),
-                endDateTime: new Date(start.getTime() + 365 * DAY).toISOString(),
-                displayName: `${GEN_PREFIX}gen-${n}`,
-            },
-        };
+        const keyMaterial = ctx.source === "random-bytes" ? randomKey() : undefined;
+        return { urnName: `gen-${n}`, inputs: generationProps(emu.clock.now(), ctx.appId, ctx.source, `${GEN_PREFIX}gen-${n}`, keyMaterial) };
     }
 
     /** Records the secrets of the object and of an output, and the public part of the output. */
@@ -216,12 +204,7 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
 
     function principal(kind: Kind, source: Source): Ctx {
         const base = { kind, source, live: new Map<string, Gen>(), foreignKeys: new Set<string>(), foreignPasswords: new Set<string>(), notes: [] };
-        if (kind === "servicePrincipal") {
-            const sp = emu.tenant.addLegacyServicePrincipal({ displayName: "Contoso add-in" });
-            return { ...base, appId: sp.appId, objectId: sp.id, set: "servicePrincipals" };
-        }
-        const app = emu.tenant.addApplication({ displayName: "Contoso add-in" });
-        return { ...base, appId: app.appId, objectId: app.applicationId, set: "applications" };
+        return { ...base, ...addAddInPrincipal(emu, kind), set: kind === "servicePrincipal" ? "servicePrincipals" : "applications" };
     }
 
     /** Another tool's password and key on the object (must survive everything). */

@@ -4,6 +4,7 @@
  * dynamic provider hosts at it, and stacks of the engine stand-in (engine/). Shared by the
  * sandbox, the bench and the tests.
  */
+import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { GraphEnvSettings, graphEnv } from "../components/graph/env";
 import { Emulator, EmulatorOptions, startEmulator } from "../emulator";
@@ -60,3 +61,43 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         },
     };
 }
+
+// ---- fixtures: directory objects and generation inputs the tests, the sandbox and the bench share ----
+
+/** Where an add-in's credentials live: a Legacy service principal, or the application behind an app-backed one. */
+export type AddInKind = "servicePrincipal" | "application";
+
+/** A new add-in principal of `kind` in the emulator's tenant: its client id and the id of the object holding its credentials. */
+export function addAddInPrincipal(emu: Emulator, kind: AddInKind, displayName = "Contoso add-in"): { appId: string; objectId: string } {
+    if (kind === "servicePrincipal") {
+        const sp = emu.tenant.addLegacyServicePrincipal({ displayName });
+        return { appId: sp.appId, objectId: sp.id };
+    }
+    const app = emu.tenant.addApplication({ displayName });
+    return { appId: app.appId, objectId: app.applicationId };
+}
+
+/**
+ * A CredentialGeneration's inputs, before Check: a generation that started an hour before `now`
+ * (whole seconds) and lasts 365 days. `keyMaterial` defaults to 32 fresh random bytes for
+ * random-bytes, and is absent for entra-password.
+ */
+export function generationProps(
+    now: Date,
+    clientId: string,
+    valueSource: "random-bytes" | "entra-password",
+    displayName: string,
+    keyMaterial: string | undefined = valueSource === "random-bytes" ? randomBytes(32).toString("base64") : undefined,
+): { clientId: string; valueSource: string; keyMaterial: string | undefined; startDateTime: string; endDateTime: string; displayName: string } {
+    const start = Math.floor((now.getTime() - HOUR_MS) / 1000) * 1000;
+    return {
+        clientId,
+        valueSource,
+        keyMaterial,
+        startDateTime: new Date(start).toISOString(),
+        endDateTime: new Date(start + 365 * 24 * HOUR_MS).toISOString(),
+        displayName,
+    };
+}
+
+const HOUR_MS = 3_600_000;

@@ -8,10 +8,8 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { credentialGenerationProvider, validateGenerationInputs } from "../../components/credentialGeneration";
 import { Emulator, startEmulator } from "../../emulator";
+import { generationProps } from "../../tools/lab";
 import { emulatorEnv } from "./emulatorEnv";
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 /** The provider's checked inputs. */
 export type GenerationInputs = Parameters<NonNullable<typeof credentialGenerationProvider.create>>[0];
@@ -64,16 +62,7 @@ export function inProcessEmulator(): () => Emulator {
 
 /** Checked inputs of a generation that started an hour before `now` and lasts a year. */
 export function generationInputs(now: Date, clientId: string, valueSource: "random-bytes" | "entra-password", displayName: string): GenerationInputs {
-    const start = new Date(now.getTime() - HOUR);
-    start.setUTCMilliseconds(0);
-    const { inputs, failures } = validateGenerationInputs({
-        clientId,
-        valueSource,
-        keyMaterial: valueSource === "random-bytes" ? crypto.randomBytes(32).toString("base64") : undefined,
-        startDateTime: start.toISOString(),
-        endDateTime: new Date(start.getTime() + 365 * DAY).toISOString(),
-        displayName,
-    });
+    const { inputs, failures } = validateGenerationInputs(generationProps(now, clientId, valueSource, displayName));
     assert.deepEqual(failures, []);
     return inputs as unknown as GenerationInputs;
 }
