@@ -651,11 +651,11 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
         });
 
         it("refuses lifetimes out of range", async () => {
-            await checkRefuses("lifetime over 3 years", "endDateTime", /is more than 3 years after startDateTime.*set it to \S+ or earlier/, {
+            await checkRefuses("lifetime over 1095 days", "endDateTime", /is more than 1095 days after startDateTime.*set it to \S+ or earlier/, {
                 startDateTime: "2026-01-01T00:00:00Z", endDateTime: "2030-01-01T00:00:00Z",
             });
-            await throwsClearly("AddInCredentialSet: lifetimeDays 5000", /lifetimeDays must be a whole number of days from 2 to 3650; got 5000/, () => component({ lifetimeDays: 5000 }));
-            await throwsClearly("AddInCredentialSet: lifetimeDays 1", /lifetimeDays must be a whole number of days from 2 to 3650; got 1/, () => component({ lifetimeDays: 1 }));
+            await throwsClearly("AddInCredentialSet: lifetimeDays 5000", /lifetimeDays must be a whole number of days from 2 to 1095; got 5000/, () => component({ lifetimeDays: 5000 }));
+            await throwsClearly("AddInCredentialSet: lifetimeDays 1", /lifetimeDays must be a whole number of days from 2 to 1095; got 1/, () => component({ lifetimeDays: 1 }));
         });
 
         it("refuses an end before the start", async () => {
