@@ -25,3 +25,16 @@ export function formatValue(value: unknown): string {
     return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
+/**
+ * How an error shows a value of the wrong kind where the value itself may be or hold a secret
+ * (app settings, adopted secrets, a misplaced block): its kind only, e.g. `a list`, `a string`.
+ */
+export function formatKind(value: unknown): string {
+    if (value === undefined || value === null) {
+        return value === undefined ? "nothing" : "null";
+    }
+    if (Array.isArray(value)) {
+        return "a list";
+    }
+    return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}

@@ -310,6 +310,16 @@ export function generationStatus(
 // ---------------------------------------------------------------------------------------------
 // Validation
 
+/**
+ * Checks a configuration as {@link planRotation} does, whatever the clock: every input and every
+ * manual rotation, due or not. For callers that validate configuration before planning (the stack
+ * config parser).
+ * @throws PlanError naming the input, the value and the fix.
+ */
+export function validatePlanInput(input: RotationPlanInput): void {
+    buildTimeline(resolveConfig(input), Number.NEGATIVE_INFINITY);
+}
+
 function resolveConfig(input: RotationPlanInput): Config {
     const firstStartMs = parseIsoInstant("firstGenerationStart", input.firstGenerationStart);
     const lifetimeDays = integerIn("lifetimeDays", input.lifetimeDays ?? DEFAULTS.lifetimeDays, MIN_LIFETIME_DAYS, MAX_LIFETIME_DAYS);
