@@ -412,8 +412,10 @@ export function addInCredentialSetArgsFailures(args: AddInCredentialSetArgs): pu
     if (!Array.isArray(removeKeyIds) || badKeyIds.length > 0) {
         fail("removeKeyIds", `removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${formatValue(badKeyIds.length > 0 ? badKeyIds : removeKeyIds)}.`);
     }
-    if (args.forceCleanup !== undefined && typeof args.forceCleanup !== "boolean") {
-        fail("forceCleanup", `forceCleanup must be true or false; got ${formatValue(args.forceCleanup)}.`);
+    for (const flag of ["forceCleanup", "acceptOutage", "decommission"] as const) {
+        if (args[flag] !== undefined && typeof args[flag] !== "boolean") {
+            fail(flag, `${flag} must be true or false; got ${formatValue(args[flag])}.`);
+        }
     }
     if (args.planningTime !== undefined && args.planningTime !== "" && (typeof args.planningTime !== "string" || Number.isNaN(Date.parse(args.planningTime)))) {
         fail("planningTime", `planningTime must be an ISO 8601 instant like 2027-01-01T00:00:00Z, or empty for now; got ${formatValue(args.planningTime)}.`);

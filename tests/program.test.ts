@@ -174,33 +174,39 @@ describe("index.ts (the program)", function () {
 
 describe("program/config", () => {
     const crm = { name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01" };
+    const adopting = { ...crm, adoptedKeyIds: ["7c1e2f30-9a4b-4d5e-8f60-1a2b3c4d5e6f"], adoptedSecretEndDateTime: "2027-01-01" };
 
     for (const [field, value, message] of [
-        ["cleanup", "all", 'Config addin-credentials:addins[0].cleanup must be one of "expired", "none", "unmanaged"; got "all".'],
-        ["removeKeyIds", ["abc"], 'Config addin-credentials:addins[0].removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ["abc"].'],
-        ["forceCleanup", "yes", 'Config addin-credentials:addins[0].forceCleanup must be true or false; got "yes".'],
-        ["clientId", "nope", 'Config addin-credentials:addins[0].clientId must be the add-in\'s client id (a GUID); got "nope".'],
+        ["cleanup", "all", 'Config addin-credentials:addins[0] (crm).cleanup: cleanup must be one of "expired", "none", "unmanaged"; got "all".'],
+        ["removeKeyIds", ["abc"], 'Config addin-credentials:addins[0] (crm).removeKeyIds: removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ["abc"].'],
+        ["forceCleanup", "yes", 'Config addin-credentials:addins[0] (crm).forceCleanup: forceCleanup must be true or false; got "yes".'],
+        ["clientId", "nope", 'Config addin-credentials:addins[0] (crm).clientId: clientId must be the add-in\'s client id, a GUID like 00000000-0000-0000-0000-000000000000; got "nope".'],
     ] as const) {
         it(`throws naming the entry and field when ${field} is malformed`, () => {
             assert.throws(() => parseAddIns([{ ...crm, [field]: value }]), { message });
         });
     }
 
+    it("returns the entries typed, client ids in lower case", () => {
+        assert.deepEqual(parseAddIns([{ ...crm, clientId: crm.clientId.toUpperCase() }]), [crm]);
+        assert.deepEqual(parseAddIns([adopting], ["crm"]), [adopting]);
+    });
+
     it("throws naming the key when an adopted secret's end date has no secret, or the reverse, never quoting a secret", () => {
         assert.throws(() => parseAddIns([{ ...crm, adoptedSecretEndDateTime: "2027-01-01" }], []), {
-            message: 'Config addin-credentials:addins[0].adoptedSecretEndDateTime is set but addin-credentials:adoptedClientSecrets has no entry "crm": ' +
+            message: 'Config addin-credentials:addins[0] (crm).adoptedSecretEndDateTime is "2027-01-01" but addin-credentials:adoptedClientSecrets has no entry "crm": ' +
                 "set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.crm' <secret>, or remove adoptedSecretEndDateTime.",
         });
         assert.throws(() => parseAddIns([crm], adoptedSecretNamesOf(JSON.stringify({ crm: "s3cret-value" }))), {
-            message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedKeyIds is missing: ' +
+            message: "Config addin-credentials:adoptedClientSecrets.crm is set but addin-credentials:addins[0] (crm).adoptedKeyIds is missing: " +
                 "give the keyIds of the secret the app uses today (npm run inventory lists them; --emit-config fills them in).",
         });
         assert.throws(() => parseAddIns([{ ...crm, adoptedKeyIds: ["7c1e2f30-9a4b-4d5e-8f60-1a2b3c4d5e6f"] }], adoptedSecretNamesOf(JSON.stringify({ crm: "s3cret-value" }))), {
-            message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedSecretEndDateTime is missing: ' +
+            message: "Config addin-credentials:adoptedClientSecrets.crm is set but addin-credentials:addins[0] (crm).adoptedSecretEndDateTime is missing: " +
                 "give the date the adopted secret expires (npm run inventory lists the end dates).",
         });
         assert.throws(() => parseAddIns([crm], adoptedSecretNamesOf(JSON.stringify({ hr: "s3cret-value" }))), {
-            message: 'Config addin-credentials:adoptedClientSecrets names "hr", which no entry of addin-credentials:addins has.',
+            message: 'Config addin-credentials:adoptedClientSecrets names "hr", which no entry of addin-credentials:addins has; remove it, or correct the name to the add-in\'s.',
         });
         assert.throws(() => adoptedSecretNamesOf("s3cret-not-json"), (e: Error) => e.message.startsWith("Config addin-credentials:adoptedClientSecrets must be an object of add-in name to secret") && !e.message.includes("s3cret"));
     });

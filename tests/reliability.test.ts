@@ -641,7 +641,7 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
             await checkRefuses("malformed clientId", "clientId", /clientId must be the add-in's client id, a GUID.*got "not-a-guid"/, { clientId: "not-a-guid" });
             await throwsClearly("AddInCredentialSet: malformed clientId", /clientId must be the add-in's client id, a GUID.*got "1234"/, () => component({ clientId: "1234" }));
             const { parseAddIns } = await import("../program/config");
-            await throwsClearly("program config: malformed clientId", /addin-credentials:addins\[0\]\.clientId must be the add-in's client id \(a GUID\); got "crm"/,
+            await throwsClearly("program config: malformed clientId", /addin-credentials:addins\[0\] \(crm\)\.clientId: clientId must be the add-in's client id, a GUID.*got "crm"/,
                 () => parseAddIns([{ name: "crm", clientId: "crm", firstGenerationStart: "2026-01-01" }]));
         });
 
