@@ -41,11 +41,35 @@ export = async () => {
     return { addins };
 };
 
+/**
+ * The add-in's delivery, when it has one and this run has a secret to deliver. Before generation 0
+ * starts, with no adopted secret, there is none: nothing is written (no vault secret, app setting or
+ * web.config fragment holds an empty value), and a warning says from when it will be. A
+ * decommissioned add-in delivers nothing.
+ */
 function deliver(addIn: AddInConfig, set: AddInCredentialSet): RemoteWebDelivery | undefined {
-    return addIn.delivery === undefined || addIn.decommission ? undefined : new RemoteWebDelivery(`${addIn.name}-delivery`, {
-        ...addIn.delivery,
+    const delivery = addIn.delivery;
+    if (delivery === undefined || addIn.decommission) {
+        return undefined;
+    }
+    if (set.plan.primarySource === "none") {
+        const targets = [delivery.keyVault && "Key Vault", delivery.appService && "App Service", delivery.webConfig && "web.config"].filter(Boolean).join(", ");
+        void pulumi.log.warn(
+            `${addIn.name}: nothing is delivered to the remote web (${targets}) on this run: there is no secret yet. ` +
+                `Generation 0 starts ${set.plan.nextAction.at} (firstGenerationStart); the first run from then on creates it and delivers its ClientSecret.`,
+            set,
+        );
+        return undefined;
+    }
+    return new RemoteWebDelivery(`${addIn.name}-delivery`, {
+        ...delivery,
         clientId: set.clientId,
-        clientSecret: set.clientSecret.apply((s) => s ?? ""),
+        clientSecret: set.clientSecret.apply((secret) => {
+            if (secret === undefined || secret === "") {
+                throw new Error(`${addIn.name}: the plan delivers its ${set.plan.primarySource} secret, but it is empty; nothing is written to the remote web.`);
+            }
+            return secret;
+        }),
         secondaryClientSecret: set.secondaryClientSecret,
     }, { parent: set });
 }

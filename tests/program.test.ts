@@ -151,6 +151,47 @@ describe("index.ts (the program)", function () {
         assert.match(result.error ?? "", /addin-credentials:addins/);
     });
 
+    it("writes no Key Vault secret, App Service setting or web.config fragment before generation 0 without an adopted secret, says from when, and delivers then", async () => {
+        lab.emu.tenant.addLegacyServicePrincipal({ appId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", displayName: "CRM" });
+        const addins = JSON.stringify([{
+            name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2027-01-10",
+            delivery: {
+                keyVault: { resourceGroupName: "rg-crm", vaultName: "kv-crm", clientSecretName: "Crm-ClientSecret", secondaryClientSecretName: "Crm-SecondaryClientSecret" },
+                appService: { resourceGroupName: "rg-crm", siteName: "app-crm" },
+                webConfig: true,
+            },
+        }]);
+        const delivered = (): string[] => stack.checkpoint.resources
+            .filter((r) => r.type === "azure-native:keyvault:Secret" || r.type === "azure-native:web:WebAppApplicationSettings" || r.type === "addin-credentials:index:RemoteWebDelivery")
+            .map((r) => r.name).sort();
+        lab.emu.clock.freeze(new Date("2027-01-05T00:00:00Z"));
+
+        const before = await stack.up({ config: { "addin-credentials:addins": addins } });
+
+        assert.equal(before.exitCode, EXIT.success, before.error);
+        assert.deepEqual(delivered(), []);
+        const crmBefore = ((before.update as RunResult).outputs.addins.value as Record<string, Record<string, unknown>>).crm;
+        assert.equal(crmBefore.clientSecret ?? null, null);
+        assert.equal(crmBefore.webConfigAppSettings ?? null, null, "no web.config fragment");
+        const warning = "crm: nothing is delivered to the remote web (Key Vault, App Service, web.config) on this run: there is no secret yet. " +
+            "Generation 0 starts 2027-01-10T00:00:00.000Z (firstGenerationStart); the first run from then on creates it and delivers its ClientSecret.";
+        for (const run of [before.preview, before.update as RunResult]) {
+            assert.ok(run.logs.some((l) => l.severity === "warning" && l.message === warning), run.logs.map((l) => l.message).join("\n"));
+        }
+
+        lab.emu.clock.freeze(new Date("2027-01-10T00:00:00Z"));
+        const from = await stack.up({ config: { "addin-credentials:addins": addins } });
+
+        assert.equal(from.exitCode, EXIT.success, from.error);
+        assert.deepEqual(delivered(), ["crm-delivery", "crm-delivery-app-settings", "crm-delivery-client-secret", "crm-delivery-secondary-client-secret"]);
+        const secret = String(((from.update as RunResult).outputs.addins.value as Record<string, Record<string, unknown>>).crm.clientSecret);
+        assert.match(secret, /^[A-Za-z0-9+/]{43}=$/, "a generation's secret: base64 of 32 bytes");
+        const byName = (name: string) => stack.checkpoint.resources.find((r) => r.name === name);
+        assert.deepEqual((byName("crm-delivery-client-secret")?.inputs.properties as { value: string }).value, secret);
+        assert.deepEqual((byName("crm-delivery-secondary-client-secret")?.inputs.properties as { value: string }).value, secret);
+        assert.equal((byName("crm-delivery-app-settings")?.inputs.properties as Record<string, string>).ClientSecret, secret);
+    });
+
     it("passes cleanup, removeKeyIds and forceCleanup through to the set's inventory, and warns of a listed keyId on no entry", async () => {
         lab.emu.tenant.addLegacyServicePrincipal({ appId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", displayName: "CRM" });
         lab.emu.clock.freeze(new Date("2026-12-02T00:00:00Z"));
