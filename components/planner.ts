@@ -254,8 +254,7 @@ export function planRotation(input: RotationPlanInput, now: Date): RotationPlan 
         throw new PlanError("now", "now must be a valid Date; got an invalid one. Pass the runner's clock, e.g. new Date().");
     }
     const nowMs = now.getTime();
-    const config = resolveConfig(input);
-    checkAdoptedEnd(config);
+    const config = checkedConfig(input);
     const timeline = buildTimeline(config, nowMs);
 
     const dueCount = timeline.findIndex((g) => !isDue(g, nowMs));
@@ -317,7 +316,14 @@ export function generationStatus(
  * @throws PlanError naming the input, the value and the fix.
  */
 export function validatePlanInput(input: RotationPlanInput): void {
-    buildTimeline(resolveConfig(input), Number.NEGATIVE_INFINITY);
+    buildTimeline(checkedConfig(input), Number.NEGATIVE_INFINITY);
+}
+
+/** The configuration with every rule that needs no clock checked: the one path of planRotation and validatePlanInput. */
+function checkedConfig(input: RotationPlanInput): Config {
+    const config = resolveConfig(input);
+    checkAdoptedEnd(config);
+    return config;
 }
 
 function resolveConfig(input: RotationPlanInput): Config {
