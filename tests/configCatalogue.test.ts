@@ -20,7 +20,7 @@ const vault = { resourceGroupName: "rg-addins", vaultName: "kv-addins" };
 const site = { resourceGroupName: "rg-web", siteName: "app-crm" };
 
 const ADD_IN_FIELDS = "name, clientId, firstGenerationStart, valueSource, lifetimeDays, rotateBeforeExpiryDays, gracePeriodDays, propagationHours, " +
-    "manualRotations, adoptedSecretEndDateTime, adoptedKeyIds, cleanup, removeKeyIds, forceCleanup, delivery";
+    "manualRotations, adoptedSecretEndDateTime, adoptedKeyIds, cleanup, removeKeyIds, forceCleanup, acceptOutage, decommission, delivery";
 const KEY_VAULT_FIELDS = "resourceGroupName, vaultName, clientSecretName, secondaryClientSecretName, vaultDnsSuffix";
 const APP_SERVICE_FIELDS = "resourceGroupName, siteName, otherSettings, useKeyVaultReferences";
 const ISO_FIX = 'Use an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z").';
@@ -138,6 +138,10 @@ const CATALOGUE: readonly Bad[] = [
         kind: "type", what: "forceCleanup is a string", addins: [{ ...crm, forceCleanup: "yes" }], key: `${at0}.forceCleanup`, addIn: "crm", value: '"yes"',
         message: `Config ${at0}.forceCleanup: forceCleanup must be true or false; got "yes".`,
     },
+    ...(["acceptOutage", "decommission"] as const).map((flag): Bad => ({
+        kind: "type", what: `${flag} is a string`, addins: [{ ...crm, [flag]: "yes" }], key: `${at0}.${flag}`, addIn: "crm", value: '"yes"',
+        message: `Config ${at0}.${flag}: ${flag} must be true or false; got "yes".`,
+    })),
     {
         kind: "type", what: "cleanup is not a mode", addins: [{ ...crm, cleanup: "all" }], key: `${at0}.cleanup`, addIn: "crm", value: '"all"',
         message: `Config ${at0}.cleanup: cleanup must be one of "expired", "none", "unmanaged"; got "all".`,
@@ -210,6 +214,22 @@ const CATALOGUE: readonly Bad[] = [
         message: `Config ${at0}.propagationHours: propagationHours (200) must fit between a rotation and the expiry of the generation it supersedes, ` +
             "lifetimeDays - ceil((lifetimeDays + gracePeriodDays) / 2) = 5 days; otherwise SharePoint switches to a key that has not propagated. " +
             "Increase lifetimeDays or reduce gracePeriodDays.",
+    },
+
+    {
+        kind: "planner", what: "rotateBeforeExpiryDays that leaves no day between runs after propagation", addins: [{ ...crm, rotateBeforeExpiryDays: 1 }],
+        key: `${at0}.rotateBeforeExpiryDays`, addIn: "crm", value: "rotateBeforeExpiryDays (1)",
+        message: `Config ${at0}.rotateBeforeExpiryDays: rotateBeforeExpiryDays (1) minus propagationHours (24) leaves 0 minutes between runs, less than one day: ` +
+            "a rotation one daily run late would not propagate before the generation it supersedes expires, and no schedule is free of failed hours. " +
+            "Set rotateBeforeExpiryDays to at least 2.",
+    },
+    {
+        kind: "planner", what: "an adopted secret ending shortly before the generation SharePoint moves to", addins: [{ ...adopting, adoptedSecretEndDateTime: "2029-11-20T00:00:00Z" }],
+        adopted: { crm: SECRET }, key: `${at0}.adoptedSecretEndDateTime`, addIn: "crm", value: "2029-11-20T00:00:00.000Z",
+        message: `Config ${at0}.adoptedSecretEndDateTime: adoptedSecretEndDateTime (2029-11-20T00:00:00.000Z) is 10 days before generation 0 expires ` +
+            "(2029-11-30T00:00:00.000Z): SharePoint would change keys twice within rotateBeforeExpiryDays minus propagationHours (29 days), more than the " +
+            "two secrets a remote web holds can cover when a run comes late. Set firstGenerationStart so that generation 0 ends at least 29 days after " +
+            "the adopted secret, or use a longer lifetimeDays.",
     },
 
     // --- dates ------------------------------------------------------------------------------
@@ -572,7 +592,7 @@ const CATALOGUE: readonly Bad[] = [
 
 /** Configurations that look like mistakes but are not: the rules must let them through. */
 const ACCEPTED: readonly { readonly what: string; readonly addins: unknown[]; readonly adopted?: Record<string, string> }[] = [
-    { what: "the longest lifetime, and the shortest", addins: [{ ...crm, lifetimeDays: 1095 }, { ...hr, lifetimeDays: 2, gracePeriodDays: 0, rotateBeforeExpiryDays: 0, propagationHours: 0 }] },
+    { what: "the longest lifetime, and the shortest", addins: [{ ...crm, lifetimeDays: 1095 }, { ...hr, lifetimeDays: 2, gracePeriodDays: 0, rotateBeforeExpiryDays: 1, propagationHours: 0 }] },
     { what: "a client id in upper case", addins: [{ ...crm, clientId: CRM.toUpperCase() }] },
     {
         what: "two add-ins in one vault with their own secret names",
