@@ -4,7 +4,7 @@
 // directory's clock, read from Graph (program/now.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { AddInCredentialSet, RemoteWebDelivery } from "addin-credentials";
-import { adoptedSecretNamesOf, parseAddIns } from "./program/config";
+import { AddInConfig, addInCredentialSetArgsOf, adoptedSecretNamesOf, inAddIn, parseAddIns } from "./program/config";
 import { planningInstant } from "./program/now";
 
 export = async () => {
@@ -14,40 +14,15 @@ export = async () => {
     // parsed for its names only; the secrets stay inside the secret Output below.
     const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig("addin-credentials:adoptedClientSecrets"));
     const adoptedSecrets = config.getSecretObject<Record<string, string>>("adoptedClientSecrets");
-    const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames);
+    // Every rule of the component, the planner and the delivery is checked here, before anything is declared.
+    const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames, config.get("planningTime") || undefined);
     const planningTime = (await planningInstant(config.get("planningTime"), addIns[0].clientId)).toISOString();
 
-    const results = addIns.map((addIn) => {
-        const adoptedClientSecret = adoptedSecrets?.apply((m) => m?.[addIn.name]);
-        const set = new AddInCredentialSet(addIn.name, {
-            clientId: addIn.clientId,
-            valueSource: addIn.valueSource,
-            firstGenerationStart: addIn.firstGenerationStart,
-            lifetimeDays: addIn.lifetimeDays,
-            rotateBeforeExpiryDays: addIn.rotateBeforeExpiryDays,
-            gracePeriodDays: addIn.gracePeriodDays,
-            propagationHours: addIn.propagationHours,
-            manualRotations: addIn.manualRotations,
-            adoptedClientSecret: adoptedSecretNames.includes(addIn.name) ? adoptedClientSecret : undefined,
-            adoptedSecretEndDateTime: addIn.adoptedSecretEndDateTime,
-            adoptedKeyIds: addIn.adoptedKeyIds,
-            cleanup: addIn.cleanup,
-            removeKeyIds: addIn.removeKeyIds,
-            forceCleanup: addIn.forceCleanup,
-            acceptOutage: addIn.acceptOutage,
-            decommission: addIn.decommission,
-            planningTime,
-        });
-        const delivery = addIn.delivery && !addIn.decommission
-            ? new RemoteWebDelivery(`${addIn.name}-delivery`, {
-                clientId: set.clientId,
-                clientSecret: set.clientSecret.apply((s) => s ?? ""),
-                secondaryClientSecret: set.secondaryClientSecret,
-                ...addIn.delivery,
-            }, { parent: set })
-            : undefined;
-        return { addIn, set, delivery };
-    });
+    const results = addIns.map((addIn, index) => inAddIn(index, addIn.name, () => {
+        const adoptedClientSecret = adoptedSecretNames.includes(addIn.name) ? adoptedSecrets?.apply((m) => m?.[addIn.name]) : undefined;
+        const set = new AddInCredentialSet(addIn.name, addInCredentialSetArgsOf(addIn, adoptedClientSecret, planningTime));
+        return { addIn, set, delivery: deliver(addIn, set) };
+    }));
 
     /** Per add-in: client id, secrets (secret), generations, expiry, the next planned action and the inventory. */
     const addins = Object.fromEntries(results.map(({ addIn, set, delivery }) => [addIn.name, {
@@ -65,3 +40,36 @@ export = async () => {
 
     return { addins };
 };
+
+/**
+ * The add-in's delivery, when it has one and this run has a secret to deliver. Before generation 0
+ * starts, with no adopted secret, there is none: nothing is written (no vault secret, app setting or
+ * web.config fragment holds an empty value), and a warning says from when it will be. A
+ * decommissioned add-in delivers nothing.
+ */
+function deliver(addIn: AddInConfig, set: AddInCredentialSet): RemoteWebDelivery | undefined {
+    const delivery = addIn.delivery;
+    if (delivery === undefined || addIn.decommission) {
+        return undefined;
+    }
+    if (set.plan.primarySource === "none") {
+        const targets = [delivery.keyVault && "Key Vault", delivery.appService && "App Service", delivery.webConfig && "web.config"].filter(Boolean).join(", ");
+        void pulumi.log.warn(
+            `${addIn.name}: nothing is delivered to the remote web (${targets}) on this run: there is no secret yet. ` +
+                `Generation 0 starts ${set.plan.nextAction.at} (firstGenerationStart); the first run from then on creates it and delivers its ClientSecret.`,
+            set,
+        );
+        return undefined;
+    }
+    return new RemoteWebDelivery(`${addIn.name}-delivery`, {
+        ...delivery,
+        clientId: set.clientId,
+        clientSecret: set.clientSecret.apply((secret) => {
+            if (secret === undefined || secret === "") {
+                throw new Error(`${addIn.name}: the plan delivers its ${set.plan.primarySource} secret, but it is empty; nothing is written to the remote web.`);
+            }
+            return secret;
+        }),
+        secondaryClientSecret: set.secondaryClientSecret,
+    }, { parent: set });
+}

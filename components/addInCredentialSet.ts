@@ -4,7 +4,8 @@ import { CLEANUP_MODES, CleanupMode, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX
 import { CredentialGeneration } from "./credentialGeneration";
 import { CredentialInventory, describeRemoval, inspectInventory, InventoryInspection, RemovedCredential } from "./credentialInventory";
 import { isGuid } from "./graph/target";
-import { DEFAULTS, GenerationPlan, RotationPlan, RotationPlanInput, SecretSource, planRotation } from "./planner";
+import { formatValue } from "./limits";
+import { DEFAULTS, GenerationPlan, PlanError, PlanErrorName, RotationPlan, RotationPlanInput, SecretSource, planRotation, validatePlanInput } from "./planner";
 import { RANDOM_KEY_BYTES } from "./secrets";
 
 /** Where the shared secret value comes from. */
@@ -371,43 +372,74 @@ export function generationDisplayName(setName: string, generation: Pick<Generati
     return `${MANAGED_DISPLAY_NAME_PREFIX}/${setName}/gen-${generation.index}/${generation.startDateTime.slice(0, 10)}`;
 }
 
-/** Throws a plain Error naming the argument and the fix for arguments the planner does not check. */
-export function validateAddInCredentialSetArgs(args: AddInCredentialSetArgs): void {
+/**
+ * What is wrong with the arguments, as `{property, reason}`: every problem of its own checks, or,
+ * when there is none, the planner's refusal (validatePlanInput; `property` is the PlanError's
+ * input). Each reason names the argument, the value (never a secret) and the fix. The constructor
+ * throws for the first; the stack config parser calls it to refuse a configuration in the parser.
+ */
+export function addInCredentialSetArgsFailures(args: AddInCredentialSetArgs): pulumi.dynamic.CheckFailure[] {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const fail = (property: string, reason: string): void => void failures.push({ property, reason });
     if (typeof args.clientId !== "string" || !isGuid(args.clientId)) {
-        throw new Error(
-            `AddInCredentialSet: clientId must be the add-in's client id, a GUID like 00000000-0000-0000-0000-000000000000; got ${JSON.stringify(args.clientId)}.`,
-        );
+        fail("clientId", `clientId must be the add-in's client id, a GUID like 00000000-0000-0000-0000-000000000000; got ${formatValue(args.clientId)}.`);
     }
     if (args.valueSource !== undefined && args.valueSource !== "random-bytes" && args.valueSource !== "entra-password") {
-        throw new Error(
-            `AddInCredentialSet: valueSource must be "random-bytes" or "entra-password"; got ${JSON.stringify(args.valueSource)}.`,
+        fail("valueSource", `valueSource must be "random-bytes" or "entra-password"; got ${formatValue(args.valueSource)}.`);
+    }
+    const adoptedKeyIds = args.adoptedKeyIds;
+    const badAdoptedKeyIds = adoptedKeyIds !== undefined &&
+        (!Array.isArray(adoptedKeyIds) || adoptedKeyIds.length === 0 || adoptedKeyIds.some((id) => typeof id !== "string" || !isGuid(id)));
+    if (badAdoptedKeyIds) {
+        fail(
+            "adoptedKeyIds",
+            `adoptedKeyIds must be a list of the keyIds of the adopted secret's entries (GUIDs, as npm run inventory prints them); got ${formatValue(adoptedKeyIds)}.`,
         );
     }
     const adoption = [args.adoptedClientSecret, args.adoptedSecretEndDateTime, args.adoptedKeyIds?.length ? args.adoptedKeyIds : undefined];
-    if (adoption.some((a) => a === undefined) && adoption.some((a) => a !== undefined)) {
-        throw new Error(
-            "AddInCredentialSet: adoptedClientSecret, adoptedSecretEndDateTime and adoptedKeyIds go together: give the secret the app uses today, " +
+    if (!badAdoptedKeyIds && adoption.some((a) => a === undefined) && adoption.some((a) => a !== undefined)) {
+        fail(
+            "adoptedClientSecret",
+            "adoptedClientSecret, adoptedSecretEndDateTime and adoptedKeyIds go together: give the secret the app uses today, " +
                 "the date it expires and the keyIds of its entries (npm run inventory lists them), or none of them.",
         );
     }
     if (args.cleanup !== undefined && !CLEANUP_MODES.includes(args.cleanup)) {
-        throw new Error(
-            `AddInCredentialSet: cleanup must be one of ${CLEANUP_MODES.map((m) => `"${m}"`).join(", ")}; got ${JSON.stringify(args.cleanup)}.`,
-        );
+        fail("cleanup", `cleanup must be one of ${CLEANUP_MODES.map((m) => `"${m}"`).join(", ")}; got ${formatValue(args.cleanup)}.`);
     }
-    const badKeyIds = (args.removeKeyIds ?? []).filter((id) => typeof id !== "string" || !isGuid(id));
-    if (!Array.isArray(args.removeKeyIds ?? []) || badKeyIds.length > 0) {
-        throw new Error(
-            `AddInCredentialSet: removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(badKeyIds.length > 0 ? badKeyIds : args.removeKeyIds)}.`,
-        );
+    const removeKeyIds = args.removeKeyIds ?? [];
+    const badKeyIds = Array.isArray(removeKeyIds) ? removeKeyIds.filter((id) => typeof id !== "string" || !isGuid(id)) : [];
+    if (!Array.isArray(removeKeyIds) || badKeyIds.length > 0) {
+        fail("removeKeyIds", `removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${formatValue(badKeyIds.length > 0 ? badKeyIds : removeKeyIds)}.`);
     }
-    if (args.forceCleanup !== undefined && typeof args.forceCleanup !== "boolean") {
-        throw new Error(`AddInCredentialSet: forceCleanup must be true or false; got ${JSON.stringify(args.forceCleanup)}.`);
+    for (const flag of ["forceCleanup", "acceptOutage", "decommission"] as const) {
+        if (args[flag] !== undefined && typeof args[flag] !== "boolean") {
+            fail(flag, `${flag} must be true or false; got ${formatValue(args[flag])}.`);
+        }
     }
-    if (args.planningTime !== undefined && args.planningTime !== "" && Number.isNaN(Date.parse(args.planningTime))) {
-        throw new Error(
-            `AddInCredentialSet: planningTime must be an ISO 8601 instant like 2027-01-01T00:00:00Z, or empty for now; got ${JSON.stringify(args.planningTime)}.`,
-        );
+    if (args.planningTime !== undefined && args.planningTime !== "" && (typeof args.planningTime !== "string" || Number.isNaN(Date.parse(args.planningTime)))) {
+        fail("planningTime", `planningTime must be an ISO 8601 instant like 2027-01-01T00:00:00Z, or empty for now; got ${formatValue(args.planningTime)}.`);
+    }
+    if (failures.length > 0) {
+        return failures;
+    }
+    // The planner's rules (dates, durations, manual rotations), whatever the clock.
+    try {
+        validatePlanInput(plannerInput(args));
+    } catch (e) {
+        if (!(e instanceof Error) || e.name !== PlanErrorName) {
+            throw e;
+        }
+        fail((e as PlanError).input, e.message);
+    }
+    return failures;
+}
+
+/** Throws a plain Error naming the argument, the value and the fix for the first of {@link addInCredentialSetArgsFailures}. */
+export function validateAddInCredentialSetArgs(args: AddInCredentialSetArgs): void {
+    const [first] = addInCredentialSetArgsFailures(args);
+    if (first !== undefined) {
+        throw new Error(`AddInCredentialSet: ${first.reason}`);
     }
 }
 

@@ -55,6 +55,8 @@ import { directoryClient } from "./graph/directoryClock";
 import { providerShim } from "./providerShim";
 import { UNKNOWN } from "./unknown";
 import { keyMaterialFromPassword, keyMaterialFromRandomBytes } from "./secrets";
+import { formatValue, MAX_LIFETIME_DAYS } from "./limits";
+import { DAY_MS } from "./planner";
 
 /** Where a generation's shared secret value comes from (DOMAIN.md §3). */
 export type CredentialValueSource = "random-bytes" | "entra-password";
@@ -63,9 +65,6 @@ export type CredentialValueSource = "random-bytes" | "entra-password";
 export const CREDENTIAL_GENERATION_MODULE = "addin-credentials";
 /** See {@link CREDENTIAL_GENERATION_MODULE}. */
 export const CREDENTIAL_GENERATION_TYPE = "CredentialGeneration";
-
-/** Longest lifetime `check` accepts, in calendar years (the classic procedure's three years). */
-export const MAX_LIFETIME_YEARS = 3;
 
 /** Arguments of {@link CredentialGeneration}. Changing any of them replaces the generation. */
 export interface CredentialGenerationArgs {
@@ -86,8 +85,9 @@ export interface CredentialGenerationArgs {
     /** When all three entries become valid (ISO 8601, e.g. "2026-01-01T00:00:00Z"). */
     readonly startDateTime: pulumi.Input<string>;
     /**
-     * When all three entries expire (ISO 8601); after `startDateTime`, at most three years later.
-     * @default - `startDateTime` + 3 years
+     * When all three entries expire (ISO 8601); after `startDateTime`, at most MAX_LIFETIME_DAYS
+     * (1,095) days later.
+     * @default - `startDateTime` + MAX_LIFETIME_DAYS days
      */
     readonly endDateTime?: pulumi.Input<string>;
     /**
@@ -166,14 +166,14 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
     if (typeof clientId !== "string" || (known(clientId) && !isGuid(clientId))) {
         failures.push({
             property: "clientId",
-            reason: `clientId must be the add-in's client id, a GUID such as 11111111-2222-3333-4444-555555555555; got ${describeValue(clientId)}.`,
+            reason: `clientId must be the add-in's client id, a GUID such as 11111111-2222-3333-4444-555555555555; got ${formatValue(clientId)}.`,
         });
     }
 
     const valueSource = news.valueSource ?? "random-bytes";
     inputs.valueSource = valueSource;
     if (known(valueSource) && valueSource !== "random-bytes" && valueSource !== "entra-password") {
-        failures.push({ property: "valueSource", reason: `valueSource must be "random-bytes" or "entra-password"; got ${describeValue(valueSource)}.` });
+        failures.push({ property: "valueSource", reason: `valueSource must be "random-bytes" or "entra-password"; got ${formatValue(valueSource)}.` });
     }
 
     const keyMaterial = news.keyMaterial;
@@ -204,7 +204,7 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
     if (news.startDateTime === undefined || (known(news.startDateTime) && start === undefined)) {
         failures.push({
             property: "startDateTime",
-            reason: `startDateTime must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z; got ${describeValue(news.startDateTime)}.`,
+            reason: `startDateTime must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z; got ${formatValue(news.startDateTime)}.`,
         });
     } else if (start !== undefined) {
         inputs.startDateTime = formatDate(start);
@@ -212,7 +212,7 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
 
     if (news.endDateTime === undefined || news.endDateTime === null) {
         if (start !== undefined) {
-            inputs.endDateTime = formatDate(addYears(start, MAX_LIFETIME_YEARS));
+            inputs.endDateTime = formatDate(latestEnd(start));
         } else if (news.startDateTime === UNKNOWN) {
             inputs.endDateTime = UNKNOWN;
         }
@@ -221,18 +221,18 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
         if (end === undefined) {
             failures.push({
                 property: "endDateTime",
-                reason: `endDateTime must be an ISO 8601 date-time such as 2029-01-01T00:00:00Z; got ${describeValue(news.endDateTime)}.`,
+                reason: `endDateTime must be an ISO 8601 date-time such as 2029-01-01T00:00:00Z; got ${formatValue(news.endDateTime)}.`,
             });
         } else {
             inputs.endDateTime = formatDate(end);
             if (start !== undefined && end <= start) {
                 failures.push({ property: "endDateTime", reason: `endDateTime (${formatDate(end)}) must be after startDateTime (${formatDate(start)}).` });
-            } else if (start !== undefined && end > addYears(start, MAX_LIFETIME_YEARS)) {
+            } else if (start !== undefined && end > latestEnd(start)) {
                 failures.push({
                     property: "endDateTime",
                     reason:
-                        `endDateTime (${formatDate(end)}) is more than ${MAX_LIFETIME_YEARS} years after startDateTime (${formatDate(start)}); ` +
-                        `set it to ${formatDate(addYears(start, MAX_LIFETIME_YEARS))} or earlier (tenant app-management policies may allow less).`,
+                        `endDateTime (${formatDate(end)}) is more than ${MAX_LIFETIME_DAYS} days after startDateTime (${formatDate(start)}); ` +
+                        `set it to ${formatDate(latestEnd(start))} or earlier (tenant app-management policies may allow less).`,
                 });
             }
         }
@@ -242,7 +242,7 @@ export function validateGenerationInputs(news: Record<string, unknown>): { input
     if (typeof displayName !== "string" || (known(displayName) && (displayName.trim() === "" || displayName.length > 256))) {
         failures.push({
             property: "displayName",
-            reason: `displayName must be a non-empty string of at most 256 characters, unique per generation; got ${describeValue(displayName)}.`,
+            reason: `displayName must be a non-empty string of at most 256 characters, unique per generation; got ${formatValue(displayName)}.`,
         });
     }
     return { inputs, failures };
@@ -825,10 +825,9 @@ function formatDate(d: Date): string {
     return d.toISOString().replace(/\.000Z$/, "Z");
 }
 
-function addYears(d: Date, years: number): Date {
-    const r = new Date(d.getTime());
-    r.setUTCFullYear(r.getUTCFullYear() + years);
-    return r;
+/** The latest endDateTime a generation starting at `start` may have. */
+function latestEnd(start: Date): Date {
+    return new Date(start.getTime() + MAX_LIFETIME_DAYS * DAY_MS);
 }
 
 function sameInstant(a: string | undefined, b: string | undefined): boolean {
@@ -836,12 +835,4 @@ function sameInstant(a: string | undefined, b: string | undefined): boolean {
         return a === b;
     }
     return Date.parse(a) === Date.parse(b);
-}
-
-/** Describes a non-secret input value for a message. */
-function describeValue(v: unknown): string {
-    if (v === undefined || v === null) {
-        return "nothing";
-    }
-    return typeof v === "string" ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : typeof v;
 }

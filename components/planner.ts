@@ -26,6 +26,8 @@
 // the generation before the manual one up to ~544 days before its expiry, while it is the key ACS
 // signs with. Without manual rotations the next start is exactly start + interval.
 
+import { formatValue, MAX_LIFETIME_DAYS, MIN_LIFETIME_DAYS } from "./limits";
+
 /** One day in milliseconds; every duration is computed in ms and rendered as UTC ISO strings. */
 export const DAY_MS = 86_400_000;
 
@@ -40,12 +42,6 @@ export const HOUR_MS = 3_600_000;
  */
 export const CLOCK_SKEW_TOLERANCE_MS = 10 * 60_000;
 
-/** Longest accepted `lifetimeDays` (10 years); Graph documents no maximum, tenants often cap lower. */
-export const MAX_LIFETIME_DAYS = 3650;
-
-/** Shortest accepted `lifetimeDays`: with one day, no rotation can precede expiry. */
-export const MIN_LIFETIME_DAYS = 2;
-
 /**
  * The gap between runs the schedule must at least tolerate (a daily pipeline): a rotation may come
  * that late and still propagate before the generation it supersedes expires.
@@ -57,8 +53,8 @@ export const NOTICE_DAYS = 7;
 
 /** Defaults of the optional planner inputs (issue 4; Microsoft's guidance in DOMAIN §3). */
 export const DEFAULTS = {
-    /** Three years, as the classic procedure registers. */
-    lifetimeDays: 1095,
+    /** Three years, as the classic procedure registers: the longest lifetime accepted. */
+    lifetimeDays: MAX_LIFETIME_DAYS,
     /** Microsoft: a new secret at least 30 days before the old one expires. */
     rotateBeforeExpiryDays: 30,
     /** Microsoft: remove the old secret at least 7 days after it expired. */
@@ -103,7 +99,7 @@ export interface RotationPlanInput {
      */
     readonly firstGenerationStart: string;
     /**
-     * Lifetime of each generation in days (integer, 2 to 3650).
+     * Lifetime of each generation in days (integer, MIN_LIFETIME_DAYS to MAX_LIFETIME_DAYS: 2 to 1095).
      * @default 1095
      */
     readonly lifetimeDays?: number;
@@ -258,8 +254,7 @@ export function planRotation(input: RotationPlanInput, now: Date): RotationPlan 
         throw new PlanError("now", "now must be a valid Date; got an invalid one. Pass the runner's clock, e.g. new Date().");
     }
     const nowMs = now.getTime();
-    const config = resolveConfig(input);
-    checkAdoptedEnd(config);
+    const config = checkedConfig(input);
     const timeline = buildTimeline(config, nowMs);
 
     const dueCount = timeline.findIndex((g) => !isDue(g, nowMs));
@@ -314,6 +309,23 @@ export function generationStatus(
 // ---------------------------------------------------------------------------------------------
 // Validation
 
+/**
+ * Checks a configuration as {@link planRotation} does, whatever the clock: every input and every
+ * manual rotation, due or not. For callers that validate configuration before planning (the stack
+ * config parser).
+ * @throws PlanError naming the input, the value and the fix.
+ */
+export function validatePlanInput(input: RotationPlanInput): void {
+    buildTimeline(checkedConfig(input), Number.NEGATIVE_INFINITY);
+}
+
+/** The configuration with every rule that needs no clock checked: the one path of planRotation and validatePlanInput. */
+function checkedConfig(input: RotationPlanInput): Config {
+    const config = resolveConfig(input);
+    checkAdoptedEnd(config);
+    return config;
+}
+
 function resolveConfig(input: RotationPlanInput): Config {
     const firstStartMs = parseIsoInstant("firstGenerationStart", input.firstGenerationStart);
     const lifetimeDays = integerIn("lifetimeDays", input.lifetimeDays ?? DEFAULTS.lifetimeDays, MIN_LIFETIME_DAYS, MAX_LIFETIME_DAYS);
@@ -323,7 +335,7 @@ function resolveConfig(input: RotationPlanInput): Config {
         "rotateBeforeExpiryDays", input.rotateBeforeExpiryDays ?? DEFAULTS.rotateBeforeExpiryDays, 0, MAX_LIFETIME_DAYS);
     const propagationHours = input.propagationHours ?? DEFAULTS.propagationHours;
     if (typeof propagationHours !== "number" || !Number.isFinite(propagationHours) || propagationHours < 0) {
-        throw new PlanError("propagationHours", `propagationHours must be a number of hours >= 0; got ${String(propagationHours)}. Use 24 for SharePoint Online.`);
+        throw new PlanError("propagationHours", `propagationHours must be a number of hours >= 0; got ${formatValue(propagationHours)}. Use 24 for SharePoint Online.`);
     }
 
     const intervalDays = Math.ceil((lifetimeDays + gracePeriodDays) / 2);
@@ -384,16 +396,16 @@ function resolveConfig(input: RotationPlanInput): Config {
 function resolveManualRotations(entries: readonly ManualRotation[] | undefined): Config["manual"] {
     if (entries === undefined) return [];
     if (!Array.isArray(entries)) {
-        throw new PlanError("manualRotations", `manualRotations must be a list of { at, revokePrevious }; got ${typeof entries}.`);
+        throw new PlanError("manualRotations", `manualRotations must be a list of { at, revokePrevious }; got ${formatValue(entries)}.`);
     }
     const resolved = entries.map((entry, i) => {
         const name = `manualRotations[${i}]`;
         if (typeof entry !== "object" || entry === null) {
-            throw new PlanError(name, `${name} must be { at: "<ISO date-time>", revokePrevious: true|false }; got ${String(entry)}.`);
+            throw new PlanError(name, `${name} must be { at: "<ISO date-time>", revokePrevious: true|false }; got ${formatValue(entry)}.`);
         }
         const atMs = parseIsoInstant(`${name}.at`, entry.at);
         if (typeof entry.revokePrevious !== "boolean") {
-            throw new PlanError(`${name}.revokePrevious`, `${name}.revokePrevious must be true or false; got ${String(entry.revokePrevious)}. Say whether the previous generation is revoked at once.`);
+            throw new PlanError(`${name}.revokePrevious`, `${name}.revokePrevious must be true or false; got ${formatValue(entry.revokePrevious)}. Say whether the previous generation is revoked at once.`);
         }
         return { atMs, revokePrevious: entry.revokePrevious };
     });
@@ -411,7 +423,7 @@ function resolveManualRotations(entries: readonly ManualRotation[] | undefined):
 
 function integerIn(name: string, value: number, min: number, max: number): number {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-        throw new PlanError(name, `${name} must be a whole number of days from ${min} to ${max}; got ${String(value)}. Set ${name} within that range.`);
+        throw new PlanError(name, `${name} must be a whole number of days from ${min} to ${max}; got ${formatValue(value)}. Set ${name} within that range.`);
     }
     return value;
 }
@@ -426,7 +438,7 @@ const MIN_YEAR = 2000;
 function parseIsoInstant(name: string, value: string): number {
     const fix = `Use an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z").`;
     if (typeof value !== "string") {
-        throw new PlanError(name, `${name} must be an ISO 8601 string; got ${typeof value}. ${fix}`);
+        throw new PlanError(name, `${name} must be an ISO 8601 string; got ${formatValue(value)}. ${fix}`);
     }
     const m = ISO_INSTANT.exec(value);
     const ms = m === null ? Number.NaN : Date.parse(value);
@@ -436,7 +448,7 @@ function parseIsoInstant(name: string, value: string): number {
     const calendarOk = m !== null && y >= MIN_YEAR && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d
         && h <= 23 && mi <= 59 && s <= 59 && oh <= 23 && om <= 59;
     if (!calendarOk || Number.isNaN(ms)) {
-        throw new PlanError(name, `${name} must be a valid ISO 8601 date or date-time with a time zone, from year ${MIN_YEAR}; got "${value}". ${fix}`);
+        throw new PlanError(name, `${name} must be a valid ISO 8601 date or date-time with a time zone, from year ${MIN_YEAR}; got ${formatValue(value)}. ${fix}`);
     }
     return ms;
 }

@@ -19,6 +19,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as web from "@pulumi/azure-native/web";
+import { formatKind, formatValue } from "./limits";
 
 /** Delivery to existing Azure Key Vault secrets (the vault itself is not managed here). */
 export interface RemoteWebKeyVaultArgs {
@@ -235,48 +236,112 @@ export class RemoteWebDelivery extends pulumi.ComponentResource {
  * @throws Error naming the argument, the value received (never a secret) and the fix.
  */
 export function validateRemoteWebDeliveryArgs(name: string, args: RemoteWebDeliveryArgs): void {
-    const prefix = `RemoteWebDelivery "${name}"`;
-    if (args.keyVault === undefined && args.appService === undefined && args.webConfig !== true) {
-        throw new Error(`${prefix}: nothing to deliver; set at least one of keyVault, appService or webConfig: true.`);
+    const [first] = remoteWebDeliveryArgsFailures(args);
+    if (first !== undefined) {
+        throw new Error(`RemoteWebDelivery "${name}": ${first.reason}`);
+    }
+}
+
+/** The fields of {@link RemoteWebKeyVaultArgs}, for callers that refuse any other (the stack config). */
+export const KEY_VAULT_ARGS_FIELDS: Readonly<Record<keyof RemoteWebKeyVaultArgs, true>> = {
+    resourceGroupName: true, vaultName: true, clientSecretName: true, secondaryClientSecretName: true, vaultDnsSuffix: true,
+};
+
+/** The fields of {@link RemoteWebAppServiceArgs}, for callers that refuse any other (the stack config). */
+export const APP_SERVICE_ARGS_FIELDS: Readonly<Record<keyof RemoteWebAppServiceArgs, true>> = {
+    resourceGroupName: true, siteName: true, otherSettings: true, useKeyVaultReferences: true,
+};
+
+/**
+ * What is wrong with the arguments of a {@link RemoteWebDelivery}, as `{property, reason}` with the
+ * property's path in the arguments (`keyVault.vaultName`; `""` for the arguments as a whole). Only
+ * values known now are checked (an Output or a Promise is taken as it is); a reason never contains
+ * a secret or the value of an app setting.
+ */
+export function remoteWebDeliveryArgsFailures(
+    args: Omit<RemoteWebDeliveryArgs, "clientId" | "clientSecret"> & Partial<Pick<RemoteWebDeliveryArgs, "clientId" | "clientSecret">>,
+): pulumi.dynamic.CheckFailure[] {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const fail = (property: string, reason: string): void => void failures.push({ property, reason });
+    const name = (property: string, value: unknown, rule: NameRule, required: boolean): void => {
+        if (value === undefined) {
+            if (required) fail(property, `${property} is required: ${rule.text}.`);
+        } else if (typeof value === "string" ? !rule.pattern.test(value) : !isInput(value)) {
+            fail(property, `${property} must be ${rule.text}; got ${formatValue(value)}.`);
+        }
+    };
+    const object = (property: string, value: unknown, shape: string): value is object => {
+        if (value === undefined) return false;
+        if (isPlainObject(value)) return true;
+        fail(property, `${property} must be an object ${shape}; got ${formatKind(value)}.`);
+        return false;
+    };
+    const flag = (property: string, value: unknown): void => {
+        if (value !== undefined && typeof value !== "boolean") fail(property, `${property} must be true or false; got ${formatValue(value)}.`);
+    };
+
+    flag("webConfig", args.webConfig);
+    if (args.keyVault === undefined && args.appService === undefined && args.webConfig !== true && failures.length === 0) {
+        fail(
+            "",
+            `nothing to deliver (no keyVault, no appService, webConfig ${args.webConfig === undefined ? "unset" : formatValue(args.webConfig)}); ` +
+                "set at least one of keyVault, appService or webConfig: true.",
+        );
     }
     if (typeof args.clientId === "string" && !GUID.test(args.clientId)) {
-        throw new Error(`${prefix}: clientId must be a GUID (the add-in's client id), got "${args.clientId}".`);
+        fail("clientId", `clientId must be a GUID (the add-in's client id); got ${formatValue(args.clientId)}.`);
     }
     if (typeof args.clientSecret === "string" && args.clientSecret === "") {
-        throw new Error(`${prefix}: clientSecret is empty; pass the add-in's current client secret.`);
+        fail("clientSecret", "clientSecret is empty; pass the add-in's current client secret.");
     }
-    if (args.keyVault !== undefined) {
-        const primary = args.keyVault.clientSecretName ?? DEFAULT_CLIENT_SECRET_NAME;
-        const secondary = args.keyVault.secondaryClientSecretName ?? DEFAULT_SECONDARY_CLIENT_SECRET_NAME;
-        for (const [arg, value] of [["keyVault.clientSecretName", primary], ["keyVault.secondaryClientSecretName", secondary]] as const) {
-            if (typeof value === "string" && !VAULT_SECRET_NAME.test(value)) {
-                throw new Error(`${prefix}: ${arg} must be 1-127 letters, digits or dashes (Key Vault's rule), got "${value}".`);
-            }
-        }
+    const vault = args.keyVault;
+    if (object("keyVault", vault, "{resourceGroupName, vaultName, clientSecretName?, secondaryClientSecretName?, vaultDnsSuffix?}")) {
+        name("keyVault.resourceGroupName", vault.resourceGroupName, RESOURCE_GROUP_NAME, true);
+        name("keyVault.vaultName", vault.vaultName, VAULT_NAME, true);
+        const primary = vault.clientSecretName ?? DEFAULT_CLIENT_SECRET_NAME;
+        const secondary = vault.secondaryClientSecretName ?? DEFAULT_SECONDARY_CLIENT_SECRET_NAME;
+        name("keyVault.clientSecretName", primary, VAULT_SECRET_NAME, true);
+        name("keyVault.secondaryClientSecretName", secondary, VAULT_SECRET_NAME, true);
         // Key Vault secret names are case-insensitive: one name would make both settings share a value.
         if (typeof primary === "string" && typeof secondary === "string" && primary.toLowerCase() === secondary.toLowerCase()) {
-            throw new Error(
-                `${prefix}: keyVault.clientSecretName and keyVault.secondaryClientSecretName are both "${primary}"; give them different names.`,
+            fail(
+                "keyVault.secondaryClientSecretName",
+                `keyVault.clientSecretName and keyVault.secondaryClientSecretName are both ${formatValue(primary)}; give them different names.`,
             );
         }
+        name("keyVault.vaultDnsSuffix", vault.vaultDnsSuffix, DNS_SUFFIX, false);
     }
-    if (args.appService !== undefined) {
-        if (args.appService.useKeyVaultReferences === true && args.keyVault === undefined) {
-            throw new Error(`${prefix}: appService.useKeyVaultReferences needs keyVault (the vault the references point to); set keyVault or drop useKeyVaultReferences.`);
+    const site = args.appService;
+    if (object("appService", site, "{resourceGroupName, siteName, otherSettings?, useKeyVaultReferences?}")) {
+        name("appService.resourceGroupName", site.resourceGroupName, RESOURCE_GROUP_NAME, true);
+        name("appService.siteName", site.siteName, SITE_NAME, true);
+        flag("appService.useKeyVaultReferences", site.useKeyVaultReferences);
+        if (site.useKeyVaultReferences === true && vault === undefined) {
+            fail(
+                "appService.useKeyVaultReferences",
+                "appService.useKeyVaultReferences is true, which needs keyVault (the vault the references point to); set keyVault or drop useKeyVaultReferences.",
+            );
         }
         // App Service setting names are case-insensitive (they become environment variables).
         const owned = new Set([CLIENT_ID, CLIENT_SECRET, SECONDARY_CLIENT_SECRET].map((s) => s.toLowerCase()));
-        for (const key of Object.keys(args.appService.otherSettings ?? {})) {
+        // Values of other settings are never shown: connection strings and keys live there.
+        if (site.otherSettings !== undefined && !isPlainObject(site.otherSettings)) {
+            fail("appService.otherSettings", `appService.otherSettings must be an object of setting name to value; got ${formatKind(site.otherSettings)} (not shown: settings can hold secrets).`);
+        }
+        for (const [key, value] of isPlainObject(site.otherSettings) ? Object.entries(site.otherSettings) : []) {
             if (owned.has(key.toLowerCase())) {
-                throw new Error(
-                    `${prefix}: appService.otherSettings must not set "${key}"; ClientId, ClientSecret and SecondaryClientSecret are written by this component.`,
+                fail(
+                    "appService.otherSettings",
+                    `appService.otherSettings must not set ${formatValue(key)}; ClientId, ClientSecret and SecondaryClientSecret are written by this component.`,
                 );
-            }
-            if (key.trim() === "") {
-                throw new Error(`${prefix}: appService.otherSettings has an empty setting name; remove it.`);
+            } else if (key.trim() === "") {
+                fail("appService.otherSettings", `appService.otherSettings has an empty setting name ${formatValue(key)}; remove it.`);
+            } else if (typeof value !== "string" && !isInput(value)) {
+                fail(`appService.otherSettings.${key}`, `appService.otherSettings.${key} must be a string; got ${formatKind(value)} (not shown: settings can hold secrets).`);
             }
         }
     }
+    return failures;
 }
 
 /**
@@ -320,7 +385,40 @@ const XML_ESCAPES: Readonly<Record<string, string>> = {
 };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const VAULT_SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
+
+/** A naming rule of an Azure resource: the pattern and how a message says it. */
+interface NameRule {
+    readonly pattern: RegExp;
+    readonly text: string;
+}
+
+// Azure's naming rules (learn.microsoft.com, "Naming rules and restrictions for Azure resources").
+const VAULT_SECRET_NAME: NameRule = { pattern: /^[0-9A-Za-z-]{1,127}$/, text: "1-127 letters, digits or dashes (Key Vault's rule)" };
+const VAULT_NAME: NameRule = {
+    pattern: /^(?!.*--)[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$/,
+    text: "the name of an existing vault: 3-24 letters, digits or dashes, starting with a letter, not ending with a dash, no two dashes in a row",
+};
+const RESOURCE_GROUP_NAME: NameRule = {
+    pattern: /^[-\w.()\p{L}\p{N}]{0,89}[-\w()\p{L}\p{N}]$/u,
+    text: "the name of an existing resource group: 1-90 letters, digits, underscores, dashes, periods or parentheses, not ending with a period",
+};
+const SITE_NAME: NameRule = {
+    pattern: /^[\p{L}\p{N}][\p{L}\p{N}-]{0,58}[\p{L}\p{N}]$/u,
+    text: "the name of an existing App Service site: 2-60 letters, digits or dashes, not starting or ending with a dash",
+};
+const DNS_SUFFIX: NameRule = {
+    pattern: /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
+    text: `a DNS suffix without a scheme or dots around it, like "${DEFAULT_VAULT_DNS_SUFFIX}" or "vault.azure.cn"`,
+};
+
+/** An Input whose value is not known yet: checked by the service, not here. */
+function isInput(value: unknown): boolean {
+    return pulumi.Output.isInstance(value) || value instanceof Promise;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && !isInput(value);
+}
 
 // The three add-in settings plus the caller's others, as one secret map: the values are secrets
 // (or references to them), and the engine re-marks the `properties` output secret by name.

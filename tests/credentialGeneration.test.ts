@@ -67,12 +67,12 @@ describe("CredentialGeneration", () => {
     });
 
     describe("validateGenerationInputs", () => {
-        it("fills valueSource and a three-year endDateTime and normalizes dates", () => {
+        it("fills valueSource and an endDateTime 1095 days (the longest lifetime) after the start and normalizes dates", () => {
             const { inputs, failures } = mod.validateGenerationInputs({ ...valid, valueSource: undefined, endDateTime: undefined, startDateTime: "2026-01-01T01:00:00.000+01:00" });
             assert.deepEqual(failures, []);
             assert.equal(inputs.valueSource, "random-bytes");
             assert.equal(inputs.startDateTime, "2026-01-01T00:00:00Z");
-            assert.equal(inputs.endDateTime, "2029-01-01T00:00:00Z");
+            assert.equal(inputs.endDateTime, "2028-12-31T00:00:00Z");
         });
 
         it("names the input and the fix for each invalid value, never echoing keyMaterial", () => {
@@ -91,8 +91,8 @@ describe("CredentialGeneration", () => {
                 {
                     property: "endDateTime",
                     reason:
-                        "endDateTime (2030-01-01T00:00:00Z) is more than 3 years after startDateTime (2026-01-01T00:00:00Z); " +
-                        "set it to 2029-01-01T00:00:00Z or earlier (tenant app-management policies may allow less).",
+                        "endDateTime (2030-01-01T00:00:00Z) is more than 1095 days after startDateTime (2026-01-01T00:00:00Z); " +
+                        "set it to 2028-12-31T00:00:00Z or earlier (tenant app-management policies may allow less).",
                 },
                 { property: "displayName", reason: 'displayName must be a non-empty string of at most 256 characters, unique per generation; got "".' },
             ]);

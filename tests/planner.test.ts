@@ -431,7 +431,7 @@ describe("planRotation", () => {
             const input = { ...BASE, manualRotations: [{ at: iso(E) } as unknown as { at: string; revokePrevious: boolean }] };
             const e = planError(() => plan(input, E));
             assert.equal(e.input, "manualRotations[0].revokePrevious");
-            assert.equal(e.message, "manualRotations[0].revokePrevious must be true or false; got undefined. Say whether the previous generation is revoked at once.");
+            assert.equal(e.message, "manualRotations[0].revokePrevious must be true or false; got nothing. Say whether the previous generation is revoked at once.");
         });
     });
 
@@ -586,12 +586,12 @@ describe("planRotation", () => {
         });
 
         for (const [name, value, range] of [
-            ["lifetimeDays", 1, "2 to 3650"],
-            ["lifetimeDays", 3651, "2 to 3650"],
-            ["lifetimeDays", 1.5, "2 to 3650"],
+            ["lifetimeDays", 1, "2 to 1095"],
+            ["lifetimeDays", 1096, "2 to 1095"],
+            ["lifetimeDays", 1.5, "2 to 1095"],
             ["gracePeriodDays", -1, "0 to 1095"],
             ["gracePeriodDays", 1096, "0 to 1095"],
-            ["rotateBeforeExpiryDays", -1, "0 to 3650"],
+            ["rotateBeforeExpiryDays", -1, "0 to 1095"],
         ] as const) {
             it(`throws naming ${name} and the range when it is ${value}`, () => {
                 const e = planError(() => plan({ ...BASE, [name]: value }, T0));

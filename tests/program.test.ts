@@ -151,6 +151,47 @@ describe("index.ts (the program)", function () {
         assert.match(result.error ?? "", /addin-credentials:addins/);
     });
 
+    it("writes no Key Vault secret, App Service setting or web.config fragment before generation 0 without an adopted secret, says from when, and delivers then", async () => {
+        lab.emu.tenant.addLegacyServicePrincipal({ appId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", displayName: "CRM" });
+        const addins = JSON.stringify([{
+            name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2027-01-10",
+            delivery: {
+                keyVault: { resourceGroupName: "rg-crm", vaultName: "kv-crm", clientSecretName: "Crm-ClientSecret", secondaryClientSecretName: "Crm-SecondaryClientSecret" },
+                appService: { resourceGroupName: "rg-crm", siteName: "app-crm" },
+                webConfig: true,
+            },
+        }]);
+        const delivered = (): string[] => stack.checkpoint.resources
+            .filter((r) => r.type === "azure-native:keyvault:Secret" || r.type === "azure-native:web:WebAppApplicationSettings" || r.type === "addin-credentials:index:RemoteWebDelivery")
+            .map((r) => r.name).sort();
+        lab.emu.clock.freeze(new Date("2027-01-05T00:00:00Z"));
+
+        const before = await stack.up({ config: { "addin-credentials:addins": addins } });
+
+        assert.equal(before.exitCode, EXIT.success, before.error);
+        assert.deepEqual(delivered(), []);
+        const crmBefore = ((before.update as RunResult).outputs.addins.value as Record<string, Record<string, unknown>>).crm;
+        assert.equal(crmBefore.clientSecret ?? null, null);
+        assert.equal(crmBefore.webConfigAppSettings ?? null, null, "no web.config fragment");
+        const warning = "crm: nothing is delivered to the remote web (Key Vault, App Service, web.config) on this run: there is no secret yet. " +
+            "Generation 0 starts 2027-01-10T00:00:00.000Z (firstGenerationStart); the first run from then on creates it and delivers its ClientSecret.";
+        for (const run of [before.preview, before.update as RunResult]) {
+            assert.ok(run.logs.some((l) => l.severity === "warning" && l.message === warning), run.logs.map((l) => l.message).join("\n"));
+        }
+
+        lab.emu.clock.freeze(new Date("2027-01-10T00:00:00Z"));
+        const from = await stack.up({ config: { "addin-credentials:addins": addins } });
+
+        assert.equal(from.exitCode, EXIT.success, from.error);
+        assert.deepEqual(delivered(), ["crm-delivery", "crm-delivery-app-settings", "crm-delivery-client-secret", "crm-delivery-secondary-client-secret"]);
+        const secret = String(((from.update as RunResult).outputs.addins.value as Record<string, Record<string, unknown>>).crm.clientSecret);
+        assert.match(secret, /^[A-Za-z0-9+/]{43}=$/, "a generation's secret: base64 of 32 bytes");
+        const byName = (name: string) => stack.checkpoint.resources.find((r) => r.name === name);
+        assert.deepEqual((byName("crm-delivery-client-secret")?.inputs.properties as { value: string }).value, secret);
+        assert.deepEqual((byName("crm-delivery-secondary-client-secret")?.inputs.properties as { value: string }).value, secret);
+        assert.equal((byName("crm-delivery-app-settings")?.inputs.properties as Record<string, string>).ClientSecret, secret);
+    });
+
     it("passes cleanup, removeKeyIds and forceCleanup through to the set's inventory, and warns of a listed keyId on no entry", async () => {
         lab.emu.tenant.addLegacyServicePrincipal({ appId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", displayName: "CRM" });
         lab.emu.clock.freeze(new Date("2026-12-02T00:00:00Z"));
@@ -174,33 +215,39 @@ describe("index.ts (the program)", function () {
 
 describe("program/config", () => {
     const crm = { name: "crm", clientId: "6f1c2a57-43de-4b5a-9a53-1d2f0c8e7b11", firstGenerationStart: "2026-12-01" };
+    const adopting = { ...crm, adoptedKeyIds: ["7c1e2f30-9a4b-4d5e-8f60-1a2b3c4d5e6f"], adoptedSecretEndDateTime: "2027-01-01" };
 
     for (const [field, value, message] of [
-        ["cleanup", "all", 'Config addin-credentials:addins[0].cleanup must be one of "expired", "none", "unmanaged"; got "all".'],
-        ["removeKeyIds", ["abc"], 'Config addin-credentials:addins[0].removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ["abc"].'],
-        ["forceCleanup", "yes", 'Config addin-credentials:addins[0].forceCleanup must be true or false; got "yes".'],
-        ["clientId", "nope", 'Config addin-credentials:addins[0].clientId must be the add-in\'s client id (a GUID); got "nope".'],
+        ["cleanup", "all", 'Config addin-credentials:addins[0] (crm).cleanup: cleanup must be one of "expired", "none", "unmanaged"; got "all".'],
+        ["removeKeyIds", ["abc"], 'Config addin-credentials:addins[0] (crm).removeKeyIds: removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ["abc"].'],
+        ["forceCleanup", "yes", 'Config addin-credentials:addins[0] (crm).forceCleanup: forceCleanup must be true or false; got "yes".'],
+        ["clientId", "nope", 'Config addin-credentials:addins[0] (crm).clientId: clientId must be the add-in\'s client id, a GUID like 00000000-0000-0000-0000-000000000000; got "nope".'],
     ] as const) {
         it(`throws naming the entry and field when ${field} is malformed`, () => {
             assert.throws(() => parseAddIns([{ ...crm, [field]: value }]), { message });
         });
     }
 
+    it("returns the entries typed, client ids in lower case", () => {
+        assert.deepEqual(parseAddIns([{ ...crm, clientId: crm.clientId.toUpperCase() }]), [crm]);
+        assert.deepEqual(parseAddIns([adopting], ["crm"]), [adopting]);
+    });
+
     it("throws naming the key when an adopted secret's end date has no secret, or the reverse, never quoting a secret", () => {
         assert.throws(() => parseAddIns([{ ...crm, adoptedSecretEndDateTime: "2027-01-01" }], []), {
-            message: 'Config addin-credentials:addins[0].adoptedSecretEndDateTime is set but addin-credentials:adoptedClientSecrets has no entry "crm": ' +
+            message: 'Config addin-credentials:addins[0] (crm).adoptedSecretEndDateTime is "2027-01-01" but addin-credentials:adoptedClientSecrets has no entry "crm": ' +
                 "set the secret the app uses today with pulumi config set --secret --path 'adoptedClientSecrets.crm' <secret>, or remove adoptedSecretEndDateTime.",
         });
         assert.throws(() => parseAddIns([crm], adoptedSecretNamesOf(JSON.stringify({ crm: "s3cret-value" }))), {
-            message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedKeyIds is missing: ' +
+            message: "Config addin-credentials:adoptedClientSecrets.crm is set but addin-credentials:addins[0] (crm).adoptedKeyIds is missing: " +
                 "give the keyIds of the secret the app uses today (npm run inventory lists them; --emit-config fills them in).",
         });
         assert.throws(() => parseAddIns([{ ...crm, adoptedKeyIds: ["7c1e2f30-9a4b-4d5e-8f60-1a2b3c4d5e6f"] }], adoptedSecretNamesOf(JSON.stringify({ crm: "s3cret-value" }))), {
-            message: 'Config addin-credentials:adoptedClientSecrets has an entry "crm" but addin-credentials:addins[0].adoptedSecretEndDateTime is missing: ' +
+            message: "Config addin-credentials:adoptedClientSecrets.crm is set but addin-credentials:addins[0] (crm).adoptedSecretEndDateTime is missing: " +
                 "give the date the adopted secret expires (npm run inventory lists the end dates).",
         });
         assert.throws(() => parseAddIns([crm], adoptedSecretNamesOf(JSON.stringify({ hr: "s3cret-value" }))), {
-            message: 'Config addin-credentials:adoptedClientSecrets names "hr", which no entry of addin-credentials:addins has.',
+            message: 'Config addin-credentials:adoptedClientSecrets names "hr", which no entry of addin-credentials:addins has; remove it, or correct the name to the add-in\'s.',
         });
         assert.throws(() => adoptedSecretNamesOf("s3cret-not-json"), (e: Error) => e.message.startsWith("Config addin-credentials:adoptedClientSecrets must be an object of add-in name to secret") && !e.message.includes("s3cret"));
     });

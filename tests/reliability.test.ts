@@ -624,7 +624,7 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
             await checkRefuses("malformed clientId", "clientId", /clientId must be the add-in's client id, a GUID.*got "not-a-guid"/, { clientId: "not-a-guid" });
             await throwsClearly("AddInCredentialSet: malformed clientId", /clientId must be the add-in's client id, a GUID.*got "1234"/, () => component({ clientId: "1234" }));
             const { parseAddIns } = await import("../program/config");
-            await throwsClearly("program config: malformed clientId", /addin-credentials:addins\[0\]\.clientId must be the add-in's client id \(a GUID\); got "crm"/,
+            await throwsClearly("program config: malformed clientId", /addin-credentials:addins\[0\] \(crm\)\.clientId: clientId must be the add-in's client id, a GUID.*got "crm"/,
                 () => parseAddIns([{ name: "crm", clientId: "crm", firstGenerationStart: "2026-01-01" }]));
         });
 
@@ -634,11 +634,11 @@ describe("Reliability record: faults, bad inputs, leaks", function () {
         });
 
         it("refuses lifetimes out of range", async () => {
-            await checkRefuses("lifetime over 3 years", "endDateTime", /is more than 3 years after startDateTime.*set it to \S+ or earlier/, {
+            await checkRefuses("lifetime over 1095 days", "endDateTime", /is more than 1095 days after startDateTime.*set it to \S+ or earlier/, {
                 startDateTime: "2026-01-01T00:00:00Z", endDateTime: "2030-01-01T00:00:00Z",
             });
-            await throwsClearly("AddInCredentialSet: lifetimeDays 5000", /lifetimeDays must be a whole number of days from 2 to 3650; got 5000/, () => component({ lifetimeDays: 5000 }));
-            await throwsClearly("AddInCredentialSet: lifetimeDays 1", /lifetimeDays must be a whole number of days from 2 to 3650; got 1/, () => component({ lifetimeDays: 1 }));
+            await throwsClearly("AddInCredentialSet: lifetimeDays 5000", /lifetimeDays must be a whole number of days from 2 to 1095; got 5000/, () => component({ lifetimeDays: 5000 }));
+            await throwsClearly("AddInCredentialSet: lifetimeDays 1", /lifetimeDays must be a whole number of days from 2 to 1095; got 1/, () => component({ lifetimeDays: 1 }));
         });
 
         it("refuses an end before the start", async () => {

@@ -332,12 +332,12 @@ describe("RemoteWebDelivery", () => {
             [
                 "no delivery target is set",
                 { ...base, webConfig: false },
-                'RemoteWebDelivery "bad": nothing to deliver; set at least one of keyVault, appService or webConfig: true.',
+                'RemoteWebDelivery "bad": nothing to deliver (no keyVault, no appService, webConfig false); set at least one of keyVault, appService or webConfig: true.',
             ],
             [
                 "clientId is not a GUID",
                 { ...base, clientId: "contoso-addin", webConfig: true },
-                'RemoteWebDelivery "bad": clientId must be a GUID (the add-in\'s client id), got "contoso-addin".',
+                'RemoteWebDelivery "bad": clientId must be a GUID (the add-in\'s client id); got "contoso-addin".',
             ],
             [
                 "clientSecret is an empty string",
@@ -347,12 +347,12 @@ describe("RemoteWebDelivery", () => {
             [
                 "keyVault.clientSecretName has an underscore",
                 { ...base, keyVault: { ...VAULT, clientSecretName: "AddIn_ClientSecret" } },
-                'RemoteWebDelivery "bad": keyVault.clientSecretName must be 1-127 letters, digits or dashes (Key Vault\'s rule), got "AddIn_ClientSecret".',
+                'RemoteWebDelivery "bad": keyVault.clientSecretName must be 1-127 letters, digits or dashes (Key Vault\'s rule); got "AddIn_ClientSecret".',
             ],
             [
                 "keyVault.secondaryClientSecretName is empty",
                 { ...base, keyVault: { ...VAULT, secondaryClientSecretName: "" } },
-                'RemoteWebDelivery "bad": keyVault.secondaryClientSecretName must be 1-127 letters, digits or dashes (Key Vault\'s rule), got "".',
+                'RemoteWebDelivery "bad": keyVault.secondaryClientSecretName must be 1-127 letters, digits or dashes (Key Vault\'s rule); got "".',
             ],
             [
                 "both vault secret names are the same but for case",
@@ -362,7 +362,7 @@ describe("RemoteWebDelivery", () => {
             [
                 "appService.useKeyVaultReferences is true without keyVault",
                 { ...base, appService: { ...SITE, useKeyVaultReferences: true } },
-                'RemoteWebDelivery "bad": appService.useKeyVaultReferences needs keyVault (the vault the references point to); set keyVault or drop useKeyVaultReferences.',
+                'RemoteWebDelivery "bad": appService.useKeyVaultReferences is true, which needs keyVault (the vault the references point to); set keyVault or drop useKeyVaultReferences.',
             ],
             [
                 "appService.otherSettings sets clientsecret",
@@ -372,7 +372,7 @@ describe("RemoteWebDelivery", () => {
             [
                 "appService.otherSettings has an empty name",
                 { ...base, appService: { ...SITE, otherSettings: { " ": "x" } } },
-                'RemoteWebDelivery "bad": appService.otherSettings has an empty setting name; remove it.',
+                'RemoteWebDelivery "bad": appService.otherSettings has an empty setting name " "; remove it.',
             ],
         ];
 
@@ -385,7 +385,7 @@ describe("RemoteWebDelivery", () => {
         it("throws from the constructor before creating any child", async () => {
             assert.throws(() => new mod.RemoteWebDelivery("bad", { ...base, appService: { ...SITE, useKeyVaultReferences: true } }), {
                 message:
-                    'RemoteWebDelivery "bad": appService.useKeyVaultReferences needs keyVault (the vault the references point to); set keyVault or drop useKeyVaultReferences.',
+                    'RemoteWebDelivery "bad": appService.useKeyVaultReferences is true, which needs keyVault (the vault the references point to); set keyVault or drop useKeyVaultReferences.',
             });
             await new Promise((resolve) => setTimeout(resolve, 50));
             assert.deepEqual(children(), []);

@@ -367,7 +367,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
         });
 
         assert.equal(preview.exitCode, EXIT.error);
-        assert.match(preview.error ?? "", /addin-credentials:addins\[0\]\.adoptedKeyIds is missing/);
+        assert.match(preview.error ?? "", /addin-credentials:addins\[0\] \(hr-portal\)\.adoptedKeyIds is missing/);
         assert.ok(!(preview.error ?? "").includes(adopted), "the error does not print the adopted secret");
     });
 
