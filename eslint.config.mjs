@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules, plus a ban on Outputs in template literals
-// (use pulumi.interpolate; STYLE.md habit 30, after pulumi-eks' .eslintrc.js).
+// (use pulumi.interpolate; pulumi-eks lints the same way).
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 

@@ -308,7 +308,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
     private createSlot(name: string, slot: SlotName, generation: GenerationPlan, clientId: string, valueSource: ValueSource): DeclaredSlot {
         const displayName = generationDisplayName(name, generation);
         // keepers tie the bytes to the generation: a new generation gets new bytes (RandomBytes
-        // keeps its value otherwise, DOMAIN §5).
+        // keeps its value otherwise, docs/FACTS.md §5).
         const bytes = valueSource === "random-bytes"
             ? new random.RandomBytes(`${name}-slot-${slot}-bytes`, { length: RANDOM_KEY_BYTES, keepers: { displayName } }, { parent: this })
             : undefined;

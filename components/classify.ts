@@ -1,6 +1,6 @@
 // Pure classification of the credentials on an add-in's Entra object, and the cleanup plan that
 // follows from a policy. No I/O: the CredentialInventory provider and `npm run inventory` read
-// Graph and hand the view here (DOMAIN.md §3: SharePoint's token service signs with the oldest
+// Graph and hand the view here (docs/FACTS.md §3: SharePoint's token service signs with the oldest
 // valid Symmetric Sign key, so an older valid Sign key the app does not hold breaks the add-in;
 // expired keys are harmless, sp-dev-docs issue 8912).
 //
@@ -92,7 +92,7 @@ export const CLEANUP_MODES: readonly CleanupMode[] = ["expired", "none", "unmana
 /** What {@link planCleanup} applies. */
 export interface CleanupPolicy {
     readonly cleanup: CleanupMode;
-    /** keyIds to remove explicitly (the seed's `Remove-…Credential -KeyIds`). */
+    /** keyIds to remove explicitly (the classic procedure's `Remove-MsolServicePrincipalCredential -KeyIds`). */
     readonly removeKeyIds: readonly string[];
     /** Remove even when a safety check refuses (the adopted secret, no valid managed generation). */
     readonly force: boolean;

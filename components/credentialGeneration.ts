@@ -1,6 +1,6 @@
 // CredentialGeneration: one *generation* of a SharePoint add-in's credentials in Entra ID —
 // Symmetric/Sign key + Symmetric/Verify key + Password, same dates, same display name, one shared
-// secret value — written through Microsoft Graph by a Pulumi dynamic provider (DOMAIN.md §2, §3;
+// secret value — written through Microsoft Graph by a Pulumi dynamic provider (docs/FACTS.md §2, §3;
 // @pulumi/azuread can write neither a Symmetric Sign key nor a password with a chosen value).
 //
 // How each provider method maps to Graph v1.0 calls (T = the target object, see graph/target.ts):
@@ -58,7 +58,7 @@ import { keyMaterialFromPassword, keyMaterialFromRandomBytes } from "./secrets";
 import { formatValue, MAX_LIFETIME_DAYS } from "./limits";
 import { DAY_MS } from "./planner";
 
-/** Where a generation's shared secret value comes from (DOMAIN.md §3). */
+/** Where a generation's shared secret value comes from (docs/FACTS.md §3). */
 export type CredentialValueSource = "random-bytes" | "entra-password";
 
 /** The resource's type token parts; never rename them (the URN of every existing generation depends on them). */
@@ -450,7 +450,7 @@ async function createRound(client: GraphClient, target: CredentialTarget, inputs
 
     // The password entry. With random-bytes its value is discarded: it exists so that the
     // generation shows up as a "client secret" with its dates in the Entra portal and in expiry
-    // monitoring (and for ACS, should it check passwords too: unverified, DOMAIN.md §3).
+    // monitoring (and for ACS, should it check passwords too: unverified, docs/FACTS.md §3).
     let password: { keyId: string; hint: string; secretText?: string };
     const toRemove: string[] = [];
     if (inputs.valueSource === "random-bytes" && leftovers.passwords.length > 0) {

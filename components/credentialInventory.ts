@@ -1,8 +1,8 @@
 // CredentialInventory: reads every key and password entry on an add-in's Entra object, classifies
 // them (components/classify.ts), reports risks, and removes lingering entries as the cleanup
 // policy says. One per AddInCredentialSet, created after its generations (dependsOn), so cleanup
-// never runs before the new generation exists. DOMAIN.md §3: an older valid Sign key the app does
-// not hold becomes SharePoint's signing key and breaks the add-in (the seed's outage).
+// never runs before the new generation exists. docs/FACTS.md §3: an older valid Sign key the app does
+// not hold becomes SharePoint's signing key and breaks the add-in (the outage of the classic manual renewal).
 //
 // How each provider method maps to Graph v1.0 calls (T = the target object, see graph/target.ts):
 //   check  - validates the inputs; no Graph call.

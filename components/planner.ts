@@ -4,14 +4,14 @@
 // decides how far along the schedule we are. Same clock, same plan: previews do not drift, and a
 // generation's dates never change while it exists.
 //
-// The facts it rests on (../shared/DOMAIN.md §3):
+// The facts it rests on (docs/FACTS.md §3):
 // - ACS signs with the OLDEST still-valid key; a new key takes up to `propagationHours` to be
 //   usable; Microsoft: add the new secret >= 30 days before expiry, remove the old one >= 7 days
 //   after expiry.
 // - The component keeps two slots; generation k lives in slot k % 2, so creating generation k+1
 //   replaces (create-before-delete) generation k-1 in the same `up`.
 //
-// The tension (issue 4): a literal replacement deletes generation k-1 when k+1 is created, so k-1
+// The tension: a literal replacement deletes generation k-1 when k+1 is created, so k-1
 // must already be expired + grace by then. With s(k+1) = s(k) + interval and
 //     interval = ceil((lifetimeDays + gracePeriodDays) / 2) days
 // generation k-1 (start s(k) - interval) reaches expiry + grace at s(k-1) + lifetime + grace
@@ -22,7 +22,7 @@
 //
 // Manual (emergency) rotations insert a generation at a configured instant; the schedule then
 // continues from it, but (nextScheduledStart) never by removing a still-valid generation and
-// preferably not before expiry + grace: the brief's "restart at at + interval" alone would delete
+// preferably not before expiry + grace: restarting the schedule at `at + interval` alone would delete
 // the generation before the manual one up to ~544 days before its expiry, while it is the key ACS
 // signs with. Without manual rotations the next start is exactly start + interval.
 
@@ -51,7 +51,7 @@ export const MIN_RUN_GAP_MS = DAY_MS;
 /** How long after a manual rotation (or scheduled early removal) its warnings stay in the plan. */
 export const NOTICE_DAYS = 7;
 
-/** Defaults of the optional planner inputs (issue 4; Microsoft's guidance in DOMAIN §3). */
+/** Defaults of the optional planner inputs (Microsoft's guidance, docs/FACTS.md §3). */
 export const DEFAULTS = {
     /** Three years, as the classic procedure registers: the longest lifetime accepted. */
     lifetimeDays: MAX_LIFETIME_DAYS,

@@ -1,5 +1,5 @@
 // RemoteWebDelivery: hands an add-in's ClientId / ClientSecret / SecondaryClientSecret to its remote
-// web, so nobody copies a secret into web.config by hand (the seed's step 7). Three independent,
+// web, so nobody copies a secret into web.config by hand (the last step of the classic manual renewal). Three independent,
 // optional targets:
 //
 //   keyVault    two keyvault.Secret children (ARM management plane), for App Service Key Vault
@@ -14,7 +14,7 @@
 // App Service re-reads a versionless Key Vault reference within 24 hours of a new secret version.
 // The rotation plan tolerates that lag: a rotation happens rotateBeforeExpiryDays (30 by default)
 // before the old secret expires, ACS keeps signing with the old secret until it expires, and the
-// old secret stays valid and stays in SecondaryClientSecret all that time (DOMAIN.md §3).
+// old secret stays valid and stays in SecondaryClientSecret all that time (docs/FACTS.md §3).
 
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";

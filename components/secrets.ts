@@ -2,7 +2,7 @@
 // web app holds. No I/O, no randomness: the caller supplies the random bytes (RandomBytes) or the
 // password Entra generated (addPassword's secretText).
 //
-// The invariant both value sources share (../shared/DOMAIN.md §3): the Symmetric Sign/Verify key
+// The invariant both value sources share (docs/FACTS.md §3): the Symmetric Sign/Verify key
 // bytes written to Entra are base64-decode(ClientSecret), because the add-in's TokenHelper
 // base64-decodes ClientSecret to get its HMAC key. So Graph's `key` field (base64 of the key
 // bytes) and ClientSecret are the same string; both are returned so callers name what they mean.
@@ -10,7 +10,7 @@
 // Error messages name the input and describe its shape, never its value: these functions only
 // ever see secrets.
 
-/** Number of random key bytes the classic procedure registers (seed step 4). */
+/** Number of random key bytes the classic procedure registers (`New-MsolServicePrincipalCredential` with 32 random bytes). */
 export const RANDOM_KEY_BYTES = 32;
 
 /** Shortest `secretText` Graph's addPassword returns (Graph v1.0 passwordCredential docs). */
@@ -37,7 +37,7 @@ const PASSWORD = /^[\x21-\x7E]+$/;
 
 /**
  * Key material for the `random-bytes` value source: the key bytes are the given random bytes and
- * ClientSecret is their base64 (the seed's and the 2017 support blog's procedure).
+ * ClientSecret is their base64 (the classic procedure of the 2017 support blog).
  *
  * @param base64 canonical standard base64 of exactly {@link RANDOM_KEY_BYTES} bytes (for example
  *   `random.RandomBytes({ length: 32 }).base64`).

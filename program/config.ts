@@ -68,7 +68,9 @@ const ADD_IN_FIELDS: Readonly<Record<keyof AddInConfig, true>> = {
 };
 const MANUAL_ROTATION_FIELDS: Readonly<Record<keyof ManualRotationConfig, true>> = { at: true, revokePrevious: true };
 const DELIVERY_FIELDS: Readonly<Record<keyof DeliveryConfig, true>> = { keyVault: true, appService: true, webConfig: true };
-const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+/** The longest add-in name: it prefixes every resource name of the add-in. */
+export const MAX_NAME_LENGTH = 40;
+const NAME = new RegExp(`^[a-z][a-z0-9-]{0,${MAX_NAME_LENGTH - 1}}$`);
 const SET_SECRET = "pulumi config set --secret --path 'adoptedClientSecrets.<name>' <secret>";
 
 /**
@@ -110,7 +112,7 @@ function parseAddIn(entry: unknown, i: number, adoptedSecretNames: readonly stri
     const key = (path = ""): string => addInKey(i, name, path);
     refuseUnknownFields(key(), entry, ADD_IN_FIELDS);
     if (name === undefined) {
-        throw new Error(`Config ${key("name")} must be lower-case letters, digits and dashes (1-40, starting with a letter); got ${formatValue(entry.name)}.`);
+        throw new Error(`Config ${key("name")} must be lower-case letters, digits and dashes (1-${MAX_NAME_LENGTH}, starting with a letter); got ${formatValue(entry.name)}.`);
     }
     if (entry.clientId === undefined) {
         throw new Error(`Config ${key("clientId")} is missing: give the add-in's client id (a GUID), as npm run inventory lists it.`);

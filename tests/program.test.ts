@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
+import { stackFileConfig } from "../engine/stackFile";
 import { adoptedSecretNamesOf, parseAddIns } from "../program/config";
 import { Lab, startLab } from "../tools/lab";
 import { EngineStack, EXIT } from "../engine/stack";
@@ -11,8 +11,7 @@ import { RunResult } from "../engine/deployment";
 
 function stackConfig(stack: string): Record<string, string> {
     const file = path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`);
-    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-    return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    return stackFileConfig(fs.readFileSync(file, "utf8"), "addin-credentials");
 }
 
 const names = (r: RunResult) => r.steps.filter((s) => s.op !== "refresh" && s.type !== "addin-credentials:index:AddInCredentialSet" && s.type !== "addin-credentials:index:RemoteWebDelivery").map((s) => `${s.op} ${s.type} ${s.name}`).sort();

@@ -42,7 +42,7 @@ describe("npm run sandbox", function () {
     });
 
     it("gives the same summary with a fresh provider process per run as with one recycled process", async () => {
-        const options = { years: 0.25, runEveryDays: 7, strategy: "component" as const };
+        const options = { years: 0.1, runEveryDays: 7, strategy: "component" as const };
         const recycled = await runSandbox(options);
         const fresh = await runSandbox({ ...options, freshProcesses: true });
 

@@ -6,7 +6,7 @@
 // secrets expire and SharePoint moves to the first managed generation.
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import * as yaml from "js-yaml";
+import { stackFileConfig } from "../engine/stackFile";
 import { parseAddIns } from "../program/config";
 import { AddInCheck, Emulator } from "../emulator";
 import { EngineStack, EXIT } from "../engine/stack";
@@ -17,11 +17,6 @@ const NOW = Date.parse("2026-11-26T06:00:00Z");
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** A stack file's `config:` as the Pulumi CLI hands it to a program: strings as they are, structured values as JSON. */
-function stackConfig(stackFile: string): Record<string, string> {
-    const parsed = yaml.load(stackFile) as { config: Record<string, unknown> };
-    return Object.fromEntries(Object.entries(parsed.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
 
 describe("onboarding from the tenant report", function () {
     this.timeout(240_000);
@@ -76,7 +71,7 @@ describe("onboarding from the tenant report", function () {
         // `pulumi config set --secret --path 'adoptedClientSecrets.<name>' …` for each
         const code = await runInventory(["--emit-config", `${hr.appId},Expense reports`], process.env, (s) => (emitted += s), () => undefined);
         assert.equal(code, 0);
-        config = stackConfig(`# stacks/Pulumi.onboarding.yaml\nconfig:\n  addin-credentials:addins:\n${emitted}`);
+        config = stackFileConfig(`# stacks/Pulumi.onboarding.yaml\nconfig:\n  addin-credentials:addins:\n${emitted}`, "addin-credentials");
         const names = [...emitted.matchAll(/pulumi config set --secret --path 'adoptedClientSecrets\.([a-z0-9-]+)'/g)].map((m) => m[1]);
         config["addin-credentials:adoptedClientSecrets"] = JSON.stringify(Object.fromEntries(names.map((name) => [name, webs.get(name)?.clientSecret])));
     });
@@ -88,16 +83,8 @@ describe("onboarding from the tenant report", function () {
             ["expense-reports", expenses.appId, "2026-11-26", 3],
         ]);
         assert.deepEqual(Object.keys(JSON.parse(config["addin-credentials:adoptedClientSecrets"]) as object), ["hr-portal", "expense-reports"]);
-        // The config parser of this branch predates adoptedKeyIds (added on another branch at the same
-        // time). Until it knows the field, the entries go in without it (the adopted secret is then
-        // recognised by its end date) and the rest of the walk-through runs on that.
-        try {
-            parseAddIns(entries, ["hr-portal", "expense-reports"]);
-        } catch (e) {
-            assert.match((e as Error).message, /^Config addin-credentials:addins\[0\] has unknown field\(s\) adoptedKeyIds;/);
-            config["addin-credentials:addins"] = JSON.stringify(entries.map(({ adoptedKeyIds: _ids, ...rest }) => rest));
-            assert.equal(parseAddIns(JSON.parse(config["addin-credentials:addins"]), ["hr-portal", "expense-reports"]).length, 2);
-        }
+        const parsed = parseAddIns(entries, ["hr-portal", "expense-reports"]);
+        assert.deepEqual(parsed.map((a) => [a.name, a.adoptedKeyIds?.length]), [["hr-portal", 3], ["expense-reports", 3]]);
     });
 
     it("previews the stack file on a fresh stack without error", async () => {

@@ -8,6 +8,7 @@ import type { InventoryEntry } from "../components/classify";
 import type { KeyCredentialView, ObjectCredentials, PasswordCredentialView } from "../components/graph/credentials";
 import type { TargetKind } from "../components/graph/target";
 import { formatTable, Inspection, inspectCredentials, managingSets, nextExpiry, signingKey } from "./inventoryReport";
+import { MAX_NAME_LENGTH } from "../program/config";
 
 /** An application as the scan reads it (`$select` of exactly these). */
 export interface ApplicationView {
@@ -168,8 +169,6 @@ export function formatTenantTable(reports: readonly AddInReport[]): string {
 
 // ---- names -------------------------------------------------------------------------------------
 
-/** The longest add-in name the stack config accepts (components/programConfig.ts). */
-export const MAX_NAME_LENGTH = 40;
 
 /** A stack name from a display name: lower-case letters, digits and dashes, 1-40, starting with a letter. */
 export function nameFromDisplayName(displayName: string): string {
