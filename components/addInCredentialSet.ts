@@ -1,27 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CLEANUP_MODES, CleanupMode, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX } from "./classify";
-import { CredentialGeneration } from "./credentialGeneration";
+import { CredentialGeneration, CredentialValueSource } from "./credentialGeneration";
 import { CredentialInventory, describeRemoval, inspectInventory, InventoryInspection, RemovedCredential } from "./credentialInventory";
 import { isGuid } from "./graph/target";
+import { INSTANT_EXAMPLES, parseInstant } from "./instant";
 import { formatValue } from "./limits";
-import { DEFAULTS, GenerationPlan, PlanError, PlanErrorName, RotationPlan, RotationPlanInput, SecretSource, planRotation, validatePlanInput } from "./planner";
+import { DEFAULTS, GenerationPlan, ManualRotation as PlannedManualRotation, PlanError, PlanErrorName, RotationPlan, RotationPlanInput, SecretSource, planRotation, validatePlanInput } from "./planner";
 import { RANDOM_KEY_BYTES } from "./secrets";
 
-/** Where the shared secret value comes from. */
-export type ValueSource = "random-bytes" | "entra-password";
+/** Where the shared secret value comes from (the generation's {@link CredentialValueSource}). */
+export type ValueSource = CredentialValueSource;
 
-/** An emergency rotation, kept in config as history so the plan stays deterministic. */
-export interface ManualRotation {
-    /** When the new generation starts (ISO 8601, UTC). */
-    readonly at: string;
-    /**
-     * Also remove the generation that was current before `at`, at once. The add-in can then fail
-     * for up to `propagationHours`, because the only remaining key has not propagated yet.
-     * @default false
-     */
-    readonly revokePrevious?: boolean;
-}
+/**
+ * An emergency rotation, kept in config as history so the plan stays deterministic: the planner's
+ * {@link PlannedManualRotation}, with `revokePrevious` optional (default false).
+ */
+export type ManualRotation = Omit<PlannedManualRotation, "revokePrevious"> & { readonly revokePrevious?: boolean };
 
 /**
  * Arguments of {@link AddInCredentialSet}. Planning arguments are plain values, not Inputs: they
@@ -417,8 +412,8 @@ export function addInCredentialSetArgsFailures(args: AddInCredentialSetArgs): pu
             fail(flag, `${flag} must be true or false; got ${formatValue(args[flag])}.`);
         }
     }
-    if (args.planningTime !== undefined && args.planningTime !== "" && (typeof args.planningTime !== "string" || Number.isNaN(Date.parse(args.planningTime)))) {
-        fail("planningTime", `planningTime must be an ISO 8601 instant like 2027-01-01T00:00:00Z, or empty for now; got ${formatValue(args.planningTime)}.`);
+    if (args.planningTime !== undefined && args.planningTime !== "" && parseInstant(args.planningTime) === undefined) {
+        fail("planningTime", `planningTime must be ${INSTANT_EXAMPLES}, or empty for now; got ${formatValue(args.planningTime)}.`);
     }
     if (failures.length > 0) {
         return failures;
@@ -456,5 +451,5 @@ function plannerInput(args: AddInCredentialSetArgs): RotationPlanInput {
 }
 
 function planningInstant(planningTime: string | undefined): Date {
-    return planningTime ? new Date(planningTime) : new Date();
+    return planningTime ? new Date(parseInstant(planningTime) ?? Number.NaN) : new Date();
 }

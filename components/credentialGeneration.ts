@@ -55,6 +55,7 @@ import { directoryClient } from "./graph/directoryClock";
 import { providerShim } from "./providerShim";
 import { UNKNOWN } from "./unknown";
 import { keyMaterialFromPassword, keyMaterialFromRandomBytes } from "./secrets";
+import { parseInstant } from "./instant";
 import { formatValue, MAX_LIFETIME_DAYS } from "./limits";
 import { DAY_MS } from "./planner";
 
@@ -813,11 +814,8 @@ function stripProvider(props: GenerationOutputs): GenerationOutputs {
 }
 
 function parseDate(v: unknown): Date | undefined {
-    if (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v)) {
-        return undefined;
-    }
-    const ms = Date.parse(v);
-    return Number.isNaN(ms) ? undefined : new Date(ms);
+    const ms = parseInstant(v, "date-time");
+    return ms === undefined ? undefined : new Date(ms);
 }
 
 /** ISO 8601 in UTC, without milliseconds when they are zero (Graph's own format). */

@@ -26,6 +26,7 @@ import { GraphClient, GraphClientOptions, graphClientOptionsFromEnv } from "./gr
 import { directoryClient } from "./graph/directoryClock";
 import { ObjectCredentials, pollCredentials, readFreshCredentials, removePasswordConfirmed, replaceKeys, requireConfirmed, updateKeyCredentials, withObjectLock } from "./graph/credentials";
 import { CredentialTarget, isGuid, resolveTarget, TargetKind, targetOf } from "./graph/target";
+import { parseInstant } from "./instant";
 import { providerShim } from "./providerShim";
 import { isUnknown } from "./unknown";
 
@@ -201,8 +202,8 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
         fail("adoptedKeyIds", `adoptedKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(adoptedIds)}.`);
     }
     const adopted = inputs.adoptedSecretEndDateTime;
-    if (adopted !== undefined && adopted !== null && (typeof adopted !== "string" || Number.isNaN(Date.parse(adopted)))) {
-        fail("adoptedSecretEndDateTime", `adoptedSecretEndDateTime must be an ISO 8601 date-time; got ${JSON.stringify(adopted)}.`);
+    if (adopted !== undefined && adopted !== null && parseInstant(adopted, "date-time") === undefined) {
+        fail("adoptedSecretEndDateTime", `adoptedSecretEndDateTime must be an ISO 8601 date-time with a time zone; got ${JSON.stringify(adopted)}.`);
     }
     return { inputs, failures };
 }

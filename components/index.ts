@@ -9,4 +9,6 @@ export { DEFAULTS as PLANNER_DEFAULTS, PlanErrorName, planRotation, validatePlan
 export { formatKind, formatValue, MAX_LIFETIME_DAYS, MIN_LIFETIME_DAYS } from "./limits";
 export type { GenerationPlan, RotationPlan, RotationPlanInput } from "./planner";
 export { isGuid } from "./graph/target";
+export { INSTANT_EXAMPLES, parseInstant } from "./instant";
+export type { InstantForm } from "./instant";
 export { readDirectoryClock } from "./graph/directoryClock";

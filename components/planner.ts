@@ -26,6 +26,7 @@
 // the generation before the manual one up to ~544 days before its expiry, while it is the key ACS
 // signs with. Without manual rotations the next start is exactly start + interval.
 
+import { INSTANT_EXAMPLES, parseInstant } from "./instant";
 import { formatValue, MAX_LIFETIME_DAYS, MIN_LIFETIME_DAYS } from "./limits";
 
 /** One day in milliseconds; every duration is computed in ms and rendered as UTC ISO strings. */
@@ -428,26 +429,16 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
     return value;
 }
 
-// Date-only, or date-time with Z or an offset: a date-time without a zone would be read in the
-// runner's local time zone, and two runners would then plan different dates.
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
-
 // No add-in credential predates ACS; an earlier year is a typo (and would make the timeline long).
 const MIN_YEAR = 2000;
 
 function parseIsoInstant(name: string, value: string): number {
-    const fix = `Use an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z").`;
+    const fix = `Use ${INSTANT_EXAMPLES}.`;
     if (typeof value !== "string") {
         throw new PlanError(name, `${name} must be an ISO 8601 string; got ${formatValue(value)}. ${fix}`);
     }
-    const m = ISO_INSTANT.exec(value);
-    const ms = m === null ? Number.NaN : Date.parse(value);
-    // Date.parse rolls "2025-02-30" over to March 2; check the calendar fields it was given.
-    const [y, mo, d, h, mi, s, , oh, om] = (m ?? []).slice(1).map((part) => (part === undefined ? 0 : Number(part)));
-    const day = new Date(Date.UTC(y, mo - 1, d));
-    const calendarOk = m !== null && y >= MIN_YEAR && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d
-        && h <= 23 && mi <= 59 && s <= 59 && oh <= 23 && om <= 59;
-    if (!calendarOk || Number.isNaN(ms)) {
+    const ms = parseInstant(value);
+    if (ms === undefined || new Date(ms).getUTCFullYear() < MIN_YEAR) {
         throw new PlanError(name, `${name} must be a valid ISO 8601 date or date-time with a time zone, from year ${MIN_YEAR}; got ${formatValue(value)}. ${fix}`);
     }
     return ms;

@@ -19,6 +19,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as web from "@pulumi/azure-native/web";
+import { isGuid } from "./graph/target";
 import { formatKind, formatValue } from "./limits";
 
 /** Delivery to existing Azure Key Vault secrets (the vault itself is not managed here). */
@@ -288,7 +289,7 @@ export function remoteWebDeliveryArgsFailures(
                 "set at least one of keyVault, appService or webConfig: true.",
         );
     }
-    if (typeof args.clientId === "string" && !GUID.test(args.clientId)) {
+    if (typeof args.clientId === "string" && !isGuid(args.clientId)) {
         fail("clientId", `clientId must be a GUID (the add-in's client id); got ${formatValue(args.clientId)}.`);
     }
     if (typeof args.clientSecret === "string" && args.clientSecret === "") {
@@ -383,8 +384,6 @@ const XML_ESCAPES: Readonly<Record<string, string>> = {
     "\n": "&#xA;",
     "\r": "&#xD;",
 };
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A naming rule of an Azure resource: the pattern and how a message says it. */
 interface NameRule {

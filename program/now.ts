@@ -4,7 +4,7 @@
 // `pulumi preview -c planningTime=…` writes it to the stack file, where the next `pulumi up`
 // would find it and plan for the future (remove generations still in use).
 import * as pulumi from "@pulumi/pulumi";
-import { readDirectoryClock } from "addin-credentials";
+import { parseInstant, readDirectoryClock } from "addin-credentials";
 
 /** The config key of the rehearsal instant. */
 export const PLANNING_TIME_KEY = "addin-credentials:planningTime";
@@ -22,7 +22,8 @@ export async function planningInstant(planningTime: string | undefined, clientId
                     "Remove it from the stack file: pulumi config rm planningTime (a pulumi preview -c planningTime=… saved it there).",
             );
         }
-        return new Date(planningTime);
+        // parseAddIns has checked it (INSTANT_EXAMPLES); an instant without a time zone never gets here.
+        return new Date(parseInstant(planningTime) ?? Number.NaN);
     }
     return readDirectoryClock(clientId);
 }

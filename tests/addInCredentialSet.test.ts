@@ -200,7 +200,11 @@ describe("AddInCredentialSet", () => {
     it("throws when planningTime is not a date", () => {
         assert.throws(
             () => new AddInCredentialSet("bad", { ...base, planningTime: "tomorrow" }),
-            { message: 'AddInCredentialSet: planningTime must be an ISO 8601 instant like 2027-01-01T00:00:00Z, or empty for now; got "tomorrow".' },
+            { message: 'AddInCredentialSet: planningTime must be an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z"), or empty for now; got "tomorrow".' },
+        );
+        assert.throws(
+            () => new AddInCredentialSet("bad", { ...base, planningTime: "2027-06-01T09:00" }),
+            { message: 'AddInCredentialSet: planningTime must be an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z"), or empty for now; got "2027-06-01T09:00".' },
         );
     });
 });

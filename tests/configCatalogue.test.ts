@@ -586,7 +586,11 @@ const CATALOGUE: readonly Bad[] = [
     // --- keys of the whole stack ----------------------------------------------------------------
     {
         kind: "stack key", what: "planningTime that is not a date", addins: [crm], planningTime: "next tuesday", key: "addin-credentials:planningTime", addIn: undefined, value: '"next tuesday"',
-        message: 'Config addin-credentials:planningTime: planningTime must be an ISO 8601 instant like 2027-01-01T00:00:00Z, or empty for now; got "next tuesday".',
+        message: 'Config addin-credentials:planningTime: planningTime must be an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z"), or empty for now; got "next tuesday".',
+    },
+    {
+        kind: "stack key", what: "planningTime without a time zone (read in the runner's local time before)", addins: [crm], planningTime: "2027-06-01T09:00", key: "addin-credentials:planningTime", addIn: undefined, value: '"2027-06-01T09:00"',
+        message: 'Config addin-credentials:planningTime: planningTime must be an ISO 8601 date ("2025-03-01") or date-time with a time zone ("2025-03-01T09:00:00Z"), or empty for now; got "2027-06-01T09:00".',
     },
 ];
 
