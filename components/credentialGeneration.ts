@@ -413,7 +413,7 @@ export class CredentialGeneration extends pulumi.dynamic.Resource {
      * @param opts resource options; `additionalSecretOutputs` always includes clientSecret and keyMaterial.
      */
     constructor(name: string, args: CredentialGenerationArgs, opts?: pulumi.CustomResourceOptions) {
-        const props: Record<string, pulumi.Input<unknown> | undefined> = {
+        const props: Record<string, unknown> = {
             clientId: args.clientId,
             valueSource: args.valueSource,
             keyMaterial: args.keyMaterial === undefined ? undefined : pulumi.secret(args.keyMaterial),

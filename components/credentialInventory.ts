@@ -175,7 +175,8 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
         fail("declaredKeyIds", `declaredKeyIds must be a list of keyIds; got ${JSON.stringify(ownIds)}.`);
     }
     const retired = inputs.retiredGenerations;
-    if (!Array.isArray(retired) || retired.some((g) => typeof g !== "object" || g === null || typeof g.displayName !== "string" || typeof g.reason !== "string")) {
+    const isRetired = (g: unknown) => typeof g === "object" && g !== null && typeof (g as Record<string, unknown>).displayName === "string" && typeof (g as Record<string, unknown>).reason === "string";
+    if (!Array.isArray(retired) || !(retired as unknown[]).every(isRetired)) {
         fail("retiredGenerations", `retiredGenerations must be a list of {displayName, reason}; got ${JSON.stringify(retired)}.`);
     }
     if (!(CLEANUP_MODES as readonly unknown[]).includes(inputs.cleanup)) {
@@ -297,7 +298,7 @@ export class CredentialInventory extends pulumi.dynamic.Resource {
      * @param opts resource options; give `dependsOn` the set's generations so cleanup runs after them.
      */
     constructor(name: string, args: CredentialInventoryArgs, opts?: pulumi.CustomResourceOptions) {
-        const props: Record<string, pulumi.Input<unknown> | undefined> = {
+        const props: Record<string, unknown> = {
             ...args,
             targetKind: undefined,
             objectId: undefined,

@@ -399,16 +399,18 @@ function resolveManualRotations(entries: readonly ManualRotation[] | undefined):
     if (!Array.isArray(entries)) {
         throw new PlanError("manualRotations", `manualRotations must be a list of { at, revokePrevious }; got ${formatValue(entries)}.`);
     }
-    const resolved = entries.map((entry, i) => {
+    // The type says what a caller should pass; a stack config can hold anything, so each entry is checked.
+    const resolved = (entries as readonly unknown[]).map((entry, i) => {
         const name = `manualRotations[${i}]`;
         if (typeof entry !== "object" || entry === null) {
             throw new PlanError(name, `${name} must be { at: "<ISO date-time>", revokePrevious: true|false }; got ${formatValue(entry)}.`);
         }
-        const atMs = parseIsoInstant(`${name}.at`, entry.at);
-        if (typeof entry.revokePrevious !== "boolean") {
-            throw new PlanError(`${name}.revokePrevious`, `${name}.revokePrevious must be true or false; got ${formatValue(entry.revokePrevious)}. Say whether the previous generation is revoked at once.`);
+        const { at, revokePrevious } = entry as Partial<Record<keyof ManualRotation, unknown>>;
+        const atMs = parseIsoInstant(`${name}.at`, at);
+        if (typeof revokePrevious !== "boolean") {
+            throw new PlanError(`${name}.revokePrevious`, `${name}.revokePrevious must be true or false; got ${formatValue(revokePrevious)}. Say whether the previous generation is revoked at once.`);
         }
-        return { atMs, revokePrevious: entry.revokePrevious };
+        return { atMs, revokePrevious };
     });
     for (let i = 1; i < resolved.length; i++) {
         if (resolved[i].atMs <= resolved[i - 1].atMs) {
@@ -432,7 +434,7 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
 // No add-in credential predates ACS; an earlier year is a typo (and would make the timeline long).
 const MIN_YEAR = 2000;
 
-function parseIsoInstant(name: string, value: string): number {
+function parseIsoInstant(name: string, value: unknown): number {
     const fix = `Use ${INSTANT_EXAMPLES}.`;
     if (typeof value !== "string") {
         throw new PlanError(name, `${name} must be an ISO 8601 string; got ${formatValue(value)}. ${fix}`);

@@ -292,7 +292,7 @@ export function graphErrorOf(body: unknown): { code: string; message: string } |
     if (typeof body !== "object" || body === null || !("error" in body)) {
         return undefined;
     }
-    const error = (body as { error: unknown }).error;
+    const error = body.error;
     if (typeof error !== "object" || error === null) {
         return undefined;
     }
@@ -368,7 +368,7 @@ export function redactText(text: string, sensitive: readonly string[] | undefine
 }
 
 function staticToken(token: string): () => Promise<string> {
-    return async () => token;
+    return () => Promise.resolve(token);
 }
 
 /**

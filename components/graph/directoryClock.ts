@@ -8,7 +8,7 @@ import { createGraphClient, GraphClient, GraphClientOptions, graphClientOptionsF
  * clock, which decides what has expired (not the deploying machine's clock). Used by the provider
  * and by `npm run inventory`.
  */
-export function directoryClient(options: GraphClientOptions): { client: GraphClient; directoryNow(): Date } {
+export function directoryClient(options: GraphClientOptions): { readonly client: GraphClient; readonly directoryNow: () => Date } {
     let last: number | undefined;
     const client = createGraphClient(options, {
         fetch: async (input: string | URL | Request, init?: RequestInit) => {
