@@ -89,15 +89,18 @@ async function route(emu: Emulator, req: EmulatorRequest, body: JsonValue): Prom
         case "clock": {
             if (m === "POST") {
                 const b = obj(body);
+                // Freeze first, so {set, freeze: true} stops at exactly `set` (a running clock would
+                // move on by the milliseconds between the two calls).
+                if (b.freeze === true) {
+                    emu.clock.freeze();
+                }
                 if (typeof b.set === "string") {
                     emu.clock.set(new Date(b.set));
                 }
                 if (typeof b.advanceMs === "number") {
                     emu.clock.advance(b.advanceMs);
                 }
-                if (b.freeze === true) {
-                    emu.clock.freeze();
-                } else if (b.freeze === false) {
+                if (b.freeze === false) {
                     emu.clock.unfreeze();
                 }
             }
