@@ -165,7 +165,9 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
         super("addin-credentials:index:AddInCredentialSet", name, {}, opts);
         validateAddInCredentialSetArgs(args);
 
-        this.plan = planRotation(plannerInput(args), planningInstant(args.planningTime));
+        // One instant for the plan and the inventory's removal log: read twice, the clock would move between them.
+        const runAt = planningInstant(args.planningTime);
+        this.plan = planRotation(plannerInput(args), runAt);
         const valueSource = args.valueSource ?? "random-bytes";
         const decommission = args.decommission ?? false;
         const slots = this.plan.slots.map((generation, i) =>
@@ -194,7 +196,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
         const declared = slots
             .filter((s): s is DeclaredSlot => s !== undefined)
             .sort((x, y) => x.generation.index - y.generation.index);
-        const inventory = this.createInventory(name, args, declared, planningInstant(args.planningTime));
+        const inventory = this.createInventory(name, args, declared, runAt);
         this.inventory = inventory.report;
         // The secrets are handed out only once the inventory has accepted the object: a refused
         // run (SharePoint would sign with a key the remote web does not get) delivers nothing.

@@ -186,13 +186,10 @@ export function validateInventoryInputs(news: Record<string, unknown>): { inputs
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || !isGuid(id))) {
         fail("removeKeyIds", `removeKeyIds must be a list of keyIds (GUIDs, as npm run inventory prints them); got ${JSON.stringify(ids)}.`);
     }
-    for (const flag of ["acceptOutage", "decommission"] as const) {
+    for (const flag of ["acceptOutage", "decommission", "forceCleanup"] as const) {
         if (typeof inputs[flag] !== "boolean") {
             fail(flag, `${flag} must be true or false; got ${JSON.stringify(inputs[flag])}.`);
         }
-    }
-    if (typeof inputs.forceCleanup !== "boolean") {
-        fail("forceCleanup", `forceCleanup must be true or false; got ${JSON.stringify(inputs.forceCleanup)}.`);
     }
     const grace = inputs.gracePeriodDays;
     if (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0) {
