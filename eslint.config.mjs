@@ -12,9 +12,9 @@ export default tseslint.config(
     eslint.configs.recommended,
     ...tseslint.configs.recommended,
     {
-        // Plain Node scripts: the preload of the provider host and the package link.
+        // Plain Node scripts: the preload of the provider host, the package link, `npm run pulumi`.
         files: ["**/*.cjs"],
-        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", globalThis: "readonly" } },
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", globalThis: "readonly", setTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly" } },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
     {

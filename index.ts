@@ -4,7 +4,7 @@
 // directory's clock, read from Graph (program/now.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { AddInCredentialSet, RemoteWebDelivery } from "addin-credentials";
-import { AddInConfig, addInCredentialSetArgsOf, adoptedSecretNamesOf, inAddIn, parseAddIns } from "./program/config";
+import { AddInConfig, addInCredentialSetArgsOf, adoptedSecretNamesOf, CONFIG_KEYS, inAddIn, isConfigSecret, parseAddIns } from "./program/config";
 import { planningInstant } from "./program/now";
 
 export = async () => {
@@ -12,7 +12,7 @@ export = async () => {
     // Which add-ins have an adopted secret is checked first, so a missing one fails naming its key, and
     // a malformed value fails with our message (Pulumi's own would quote the secret). The raw value is
     // parsed for its names only; the secrets stay inside the secret Output below.
-    const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig("addin-credentials:adoptedClientSecrets"));
+    const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig(CONFIG_KEYS.adoptedClientSecrets), isConfigSecret(CONFIG_KEYS.adoptedClientSecrets));
     const adoptedSecrets = config.getSecretObject<Record<string, string>>("adoptedClientSecrets");
     // Every rule of the component, the planner and the delivery is checked here, before anything is declared.
     const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames, config.get("planningTime") || undefined);

@@ -228,7 +228,10 @@ function pulumiEnv(base = process.env) {
 async function ensurePlugins(cli, env) {
     const installed = path.join(env.PULUMI_HOME, "plugins", `resource-random-v${cli.versions.random}`, "pulumi-resource-random");
     if (!isFile(installed)) {
-        await run(cli.pulumi, ["plugin", "install", "resource", "random", cli.versions.random, "--file", cli.random], { env, stdio: ["ignore", "ignore", "inherit"] });
+        const result = spawnSync(cli.pulumi, ["plugin", "install", "resource", "random", cli.versions.random, "--file", cli.random], { env, encoding: "utf8" });
+        if (result.status !== 0) {
+            throw new Error(`could not install the random plugin into ${env.PULUMI_HOME}: ${result.stderr || result.error}`);
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 // unique across add-ins) and leaves every rule about a value to its owner, called here with the
 // same arguments index.ts passes: the component's and the planner's rules
 // (addInCredentialSetArgsFailures) and the delivery's (remoteWebDeliveryArgsFailures).
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { AddInCredentialSetArgs, CleanupMode, RemoteWebAppServiceArgs, RemoteWebKeyVaultArgs, ValueSource } from "addin-credentials";
 import {
     addInCredentialSetArgsFailures,
@@ -342,13 +342,31 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The add-in names in `addin-credentials:adoptedClientSecrets` (its raw config text), checking its
- * shape; no error ever includes a value, which holds secrets.
+ * Whether the CLI handed `key` to the program as a secret (encrypted in the stack file). The Node
+ * SDK reads that list with `runtime.isConfigSecret`, which it marks internal; should it go, nothing
+ * is refused and tests/cli/config.test.ts fails.
  */
-export function adoptedSecretNamesOf(raw: string | undefined): string[] {
+export function isConfigSecret(key: string): boolean {
+    const reader = (pulumi.runtime as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    return reader === undefined ? true : reader(key);
+}
+
+/**
+ * The add-in names in `addin-credentials:adoptedClientSecrets` (its raw config text), checking its
+ * shape and that it is stored encrypted (`encrypted`: the CLI lists it among the secret keys); no
+ * error ever includes a value, which holds secrets. Pulumi.yaml cannot declare the key secret (the
+ * CLI would then require it of every stack), so this is where a plain-text value is refused.
+ */
+export function adoptedSecretNamesOf(raw: string | undefined, encrypted = true): string[] {
     const key = CONFIG_KEYS.adoptedClientSecrets;
     if (raw === undefined || raw === "") {
         return [];
+    }
+    if (!encrypted) {
+        throw new Error(
+            `Config ${key} is stored in plain text in the stack file, and it holds client secrets: remove it from the stack file ` +
+                `(pulumi config rm ${key}), rotate the secrets it showed if the file was shared, and set each entry encrypted with ${SET_SECRET}.`,
+        );
     }
     let parsed: unknown;
     try {

@@ -16,9 +16,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     "index.ts": ["program"],
     emulator: [],
     engine: [],
-    tools: ["components", "components/graph", "program", "emulator", "engine"],
-    bench: ["components", "components/graph", "program", "emulator", "engine", "tools"],
-    tests: ["components", "components/graph", "program", "index.ts", "emulator", "engine", "tools", "bench"],
+    cli: [],
+    tools: ["components", "components/graph", "program", "emulator", "engine", "cli"],
+    bench: ["components", "components/graph", "program", "emulator", "engine", "cli", "tools"],
+    tests: ["components", "components/graph", "program", "index.ts", "emulator", "engine", "cli", "tools", "bench"],
 };
 
 function layerOf(file: string): string {
@@ -29,7 +30,7 @@ function layerOf(file: string): string {
     return file.includes("/") ? top : file;
 }
 
-const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.cjs"], { cwd: ROOT, encoding: "utf8" })
+const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.cjs", "*.d.cts"], { cwd: ROOT, encoding: "utf8" })
     .split("\n").filter((f) => f !== "" && fs.existsSync(path.join(ROOT, f)));
 
 /** Relative imports of a file, resolved to repository paths (type-only imports included). */

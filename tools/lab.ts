@@ -1,11 +1,12 @@
 /**
  * The repository's program run as `pulumi` runs it, against the local Graph + ACS emulator instead
  * of a tenant: the emulator, the environment that points both the program's process and the
- * dynamic provider hosts at it, and stacks of the engine stand-in (engine/). Shared by the
- * sandbox, the bench and the tests.
+ * dynamic provider hosts at it, stacks of the engine stand-in (engine/) and projects for the real
+ * Pulumi CLI (cli/). Shared by the sandbox, the bench and the tests.
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
+import { RealProject, RealProjectOptions } from "../cli/realProject";
 import { GraphEnvSettings, graphEnv } from "../components/graph/env";
 import { Emulator, EmulatorOptions, startEmulator } from "../emulator";
 import { EngineStack, EngineStackOptions, freshProcesses, HostSource, recycledProcess } from "../engine/stack";
@@ -33,6 +34,8 @@ export interface Lab {
     readonly hosts: HostSource;
     /** A new, empty stack of the repository's program (or `programPath`). */
     newStack(options?: Partial<Omit<EngineStackOptions, "hosts">>): EngineStack;
+    /** A new project for the real Pulumi CLI (its own folder, backend and home), pointed at the emulator. */
+    newRealProject(options?: RealProjectOptions): Promise<RealProject>;
     /** Stops the hosts and the emulator, and restores this process's environment. */
     close(): Promise<void>;
 }
@@ -51,6 +54,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         // The project is this repository's (its Pulumi.yaml: name, refresh: always), whichever
         // program runs.
         newStack: (stackOptions = {}) => new EngineStack({ programPath: PROGRAM_PATH, projectDir: REPOSITORY_ROOT, ...stackOptions, hosts }),
+        newRealProject: (projectOptions = {}) => RealProject.create({ ...projectOptions, env: { ...env, ...projectOptions.env } }),
         async close() {
             await hosts.close();
             await emu.close();
