@@ -3,19 +3,25 @@
 // secret. It is an async function (Pulumi awaits it) because the instant it plans for is the
 // directory's clock, read from Graph (program/now.ts).
 import * as pulumi from "@pulumi/pulumi";
-import { AddInCredentialSet, RemoteWebDelivery } from "addin-credentials";
+import { AddInCredentialSet, RefusalError, RemoteWebDelivery } from "addin-credentials";
 import { AddInConfig, addInCredentialSetArgsOf, adoptedSecretNamesOf, CONFIG_KEYS, inAddIn, isConfigSecret, parseAddIns } from "./program/config";
-import { planningInstant } from "./program/now";
+import { checkPlanningTime, planningInstant } from "./program/now";
+
+// The config is read and checked when the program loads, before the stack's outputs exist: a
+// refusal then ends the run with its message alone. Thrown from the async program below, it would
+// also fail the stack's outputs, and Pulumi's runner would print that second error with
+// util.inspect over the whole object graph (about a minute of CPU per refused preview, measured).
+const config = new pulumi.Config();
+// Which add-ins have an adopted secret is checked first, so a missing one fails naming its key, and
+// a malformed value fails with our message (Pulumi's own would quote the secret). The raw value is
+// parsed for its names only; the secrets stay inside the secret Output below.
+const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig(CONFIG_KEYS.adoptedClientSecrets), isConfigSecret(CONFIG_KEYS.adoptedClientSecrets));
+// Every rule of the component, the planner and the delivery is checked here, before anything is declared.
+const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames, config.get("planningTime") || undefined);
+checkPlanningTime(config.get("planningTime"));
 
 export = async () => {
-    const config = new pulumi.Config();
-    // Which add-ins have an adopted secret is checked first, so a missing one fails naming its key, and
-    // a malformed value fails with our message (Pulumi's own would quote the secret). The raw value is
-    // parsed for its names only; the secrets stay inside the secret Output below.
-    const adoptedSecretNames = adoptedSecretNamesOf(pulumi.runtime.getConfig(CONFIG_KEYS.adoptedClientSecrets), isConfigSecret(CONFIG_KEYS.adoptedClientSecrets));
     const adoptedSecrets = config.getSecretObject<Record<string, string>>("adoptedClientSecrets");
-    // Every rule of the component, the planner and the delivery is checked here, before anything is declared.
-    const addIns = parseAddIns(config.requireObject<unknown>("addins"), adoptedSecretNames, config.get("planningTime") || undefined);
     const planningTime = (await planningInstant(config.get("planningTime"), addIns[0].clientId)).toISOString();
 
     const results = addIns.map((addIn, index) => inAddIn(index, addIn.name, () => {
@@ -66,7 +72,7 @@ function deliver(addIn: AddInConfig, set: AddInCredentialSet): RemoteWebDelivery
         clientId: set.clientId,
         clientSecret: set.clientSecret.apply((secret) => {
             if (secret === undefined || secret === "") {
-                throw new Error(`${addIn.name}: the plan delivers its ${set.plan.primarySource} secret, but it is empty; nothing is written to the remote web.`);
+                throw new RefusalError(`${addIn.name}: the plan delivers its ${set.plan.primarySource} secret, but it is empty; nothing is written to the remote web.`);
             }
             return secret;
         }),

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { RefusalError } from "./refusal";
 import { CLEANUP_MODES, CleanupMode, InventoryEntry, MANAGED_DISPLAY_NAME_PREFIX } from "./classify";
 import { CredentialGeneration, CredentialValueSource } from "./credentialGeneration";
 import { CredentialInventory, describeRemoval, inspectInventory, InventoryInspection, RemovedCredential } from "./credentialInventory";
@@ -256,7 +257,7 @@ export class AddInCredentialSet extends pulumi.ComponentResource {
         const verdict = preview?.apply((inspection) => {
             this.logInspection(name, inspection);
             if (inspection.refusals.length > 0) {
-                throw new Error(`${name}: the inventory's cleanup would be refused, so the update would fail. ${inspection.refusals.join(" ")}`);
+                throw new RefusalError(`${name}: the inventory's cleanup would be refused, so the update would fail. ${inspection.refusals.join(" ")}`);
             }
             return true;
         }) ?? pulumi.output(true);

@@ -12,3 +12,4 @@ export { isGuid } from "./graph/target";
 export { INSTANT_EXAMPLES, parseInstant } from "./instant";
 export type { InstantForm } from "./instant";
 export { readDirectoryClock } from "./graph/directoryClock";
+export { RefusalError } from "./refusal";

@@ -18,6 +18,7 @@ import {
     KEY_VAULT_ARGS_FIELDS,
     remoteWebDeliveryArgsFailures,
 } from "addin-credentials";
+import { ConfigError } from "./configError";
 import { PLANNING_TIME_KEY } from "./now";
 
 /** An emergency rotation as the stack config gives it: both fields required. */
@@ -84,11 +85,11 @@ export function addInKey(index: number, name: string | undefined, path = ""): st
 /**
  * Validates `addin-credentials:addins` (already JSON-parsed) together with the names in
  * `adoptedClientSecrets` and `planningTime`, and returns it typed, client ids in lower case.
- * @throws Error `Config <key>…` naming the add-in, the field, the value (never a secret) and the fix.
+ * @throws ConfigError `Config <key>…` naming the add-in, the field, the value (never a secret) and the fix.
  */
 export function parseAddIns(raw: unknown, adoptedSecretNames: readonly string[] = [], planningTime?: string): AddInConfig[] {
     if (!Array.isArray(raw) || raw.length === 0) {
-        throw new Error(
+        throw new ConfigError(
             `Config ${CONFIG_KEYS.addins} must be a non-empty list of add-ins (see README "Configuration reference"); got ${Array.isArray(raw) ? "an empty list" : formatKind(raw)}.`,
         );
     }
@@ -96,7 +97,7 @@ export function parseAddIns(raw: unknown, adoptedSecretNames: readonly string[] 
     refuseSharedTargets(addIns);
     const unknownAdopted = adoptedSecretNames.filter((n) => !addIns.some((a) => a.name === n));
     if (unknownAdopted.length > 0) {
-        throw new Error(
+        throw new ConfigError(
             `Config ${CONFIG_KEYS.adoptedClientSecrets} names ${unknownAdopted.map((n) => formatValue(n)).join(", ")}, which no entry of ${CONFIG_KEYS.addins} has; ` +
                 "remove it, or correct the name to the add-in's.",
         );
@@ -106,19 +107,19 @@ export function parseAddIns(raw: unknown, adoptedSecretNames: readonly string[] 
 
 function parseAddIn(entry: unknown, i: number, adoptedSecretNames: readonly string[], planningTime: string | undefined): AddInConfig {
     if (!isPlainObject(entry)) {
-        throw new Error(`Config ${addInKey(i, undefined)} must be an object with at least name, clientId and firstGenerationStart; got ${formatKind(entry)}.`);
+        throw new ConfigError(`Config ${addInKey(i, undefined)} must be an object with at least name, clientId and firstGenerationStart; got ${formatKind(entry)}.`);
     }
     const name = typeof entry.name === "string" && NAME.test(entry.name) ? entry.name : undefined;
     const key = (path = ""): string => addInKey(i, name, path);
     refuseUnknownFields(key(), entry, ADD_IN_FIELDS);
     if (name === undefined) {
-        throw new Error(`Config ${key("name")} must be lower-case letters, digits and dashes (1-${MAX_NAME_LENGTH}, starting with a letter); got ${formatValue(entry.name)}.`);
+        throw new ConfigError(`Config ${key("name")} must be lower-case letters, digits and dashes (1-${MAX_NAME_LENGTH}, starting with a letter); got ${formatValue(entry.name)}.`);
     }
     if (entry.clientId === undefined) {
-        throw new Error(`Config ${key("clientId")} is missing: give the add-in's client id (a GUID), as npm run inventory lists it.`);
+        throw new ConfigError(`Config ${key("clientId")} is missing: give the add-in's client id (a GUID), as npm run inventory lists it.`);
     }
     if (entry.firstGenerationStart === undefined) {
-        throw new Error(`Config ${key("firstGenerationStart")} is missing: give the ISO date of the first managed generation, e.g. "2026-11-26".`);
+        throw new ConfigError(`Config ${key("firstGenerationStart")} is missing: give the ISO date of the first managed generation, e.g. "2026-11-26".`);
     }
     checkManualRotationsShape(key, entry.manualRotations);
     checkDeliveryShape(key, entry.delivery);
@@ -132,12 +133,12 @@ function parseAddIn(entry: unknown, i: number, adoptedSecretNames: readonly stri
         const where = setFailure.property === "planningTime" ? CONFIG_KEYS.planningTime
             : setFailure.property === "adoptedClientSecret" ? `${CONFIG_KEYS.adoptedClientSecrets}.${name}`
                 : key(setFailure.property);
-        throw new Error(`Config ${where}: ${setFailure.reason}`);
+        throw new ConfigError(`Config ${where}: ${setFailure.reason}`);
     }
     if (addIn.delivery !== undefined) {
         const [deliveryFailure] = remoteWebDeliveryArgsFailures(addIn.delivery);
         if (deliveryFailure !== undefined) {
-            throw new Error(`Config ${key(deliveryFailure.property === "" ? "delivery" : `delivery.${deliveryFailure.property}`)}: ${deliveryFailure.reason}`);
+            throw new ConfigError(`Config ${key(deliveryFailure.property === "" ? "delivery" : `delivery.${deliveryFailure.property}`)}: ${deliveryFailure.reason}`);
         }
     }
     return { ...addIn, clientId: addIn.clientId.toLowerCase() };
@@ -177,13 +178,16 @@ export function addInCredentialSetArgsOf(
 
 /**
  * Runs `build` (what index.ts declares for the add-in at `index`); an error it throws is rethrown
- * naming the add-in's config key, so even a refusal the parser did not foresee says where.
+ * naming the add-in's config key, so even a refusal the parser did not foresee says where. A plain
+ * Error (how the components refuse their arguments) becomes a ConfigError; anything else (a
+ * TypeError, say: a bug) keeps its stack trace, as its cause.
  */
 export function inAddIn<T>(index: number, name: string, build: () => T): T {
     try {
         return build();
     } catch (e) {
-        throw new Error(`Config ${addInKey(index, name)}: ${e instanceof Error ? e.message : String(e)}`);
+        const message = `Config ${addInKey(index, name)}: ${e instanceof Error ? e.message : String(e)}`;
+        throw e instanceof Error && e.constructor === Error ? new ConfigError(message) : new Error(message, { cause: e });
     }
 }
 
@@ -193,19 +197,19 @@ function checkManualRotationsShape(key: (path?: string) => string, value: unknow
         return;
     }
     if (!Array.isArray(value)) {
-        throw new Error(`Config ${key("manualRotations")} must be a list of {at, revokePrevious}; got ${formatKind(value)}.`);
+        throw new ConfigError(`Config ${key("manualRotations")} must be a list of {at, revokePrevious}; got ${formatKind(value)}.`);
     }
     value.forEach((rotation: unknown, j: number) => {
         const path = `manualRotations[${j}]`;
         if (!isPlainObject(rotation)) {
-            throw new Error(`Config ${key(path)} must be {at: "<ISO date-time>", revokePrevious: true|false}; got ${formatKind(rotation)}.`);
+            throw new ConfigError(`Config ${key(path)} must be {at: "<ISO date-time>", revokePrevious: true|false}; got ${formatKind(rotation)}.`);
         }
         refuseUnknownFields(key(path), rotation, MANUAL_ROTATION_FIELDS);
         if (rotation.at === undefined) {
-            throw new Error(`Config ${key(`${path}.at`)} is missing: give the instant the new generation starts, e.g. "2027-02-10T09:00:00Z" (now, when you add the entry).`);
+            throw new ConfigError(`Config ${key(`${path}.at`)} is missing: give the instant the new generation starts, e.g. "2027-02-10T09:00:00Z" (now, when you add the entry).`);
         }
         if (rotation.revokePrevious === undefined) {
-            throw new Error(
+            throw new ConfigError(
                 `Config ${key(`${path}.revokePrevious`)} is missing: say true to remove the previous generation at once (it leaked; the add-in can fail ` +
                     "until the new key has propagated), or false to keep it valid meanwhile.",
             );
@@ -219,7 +223,7 @@ function checkDeliveryShape(key: (path?: string) => string, value: unknown): voi
         return;
     }
     if (!isPlainObject(value)) {
-        throw new Error(`Config ${key("delivery")} must be an object {keyVault?, appService?, webConfig?}; got ${formatKind(value)}.`);
+        throw new ConfigError(`Config ${key("delivery")} must be an object {keyVault?, appService?, webConfig?}; got ${formatKind(value)}.`);
     }
     refuseUnknownFields(key("delivery"), value, DELIVERY_FIELDS);
     for (const [field, known] of [["keyVault", KEY_VAULT_ARGS_FIELDS], ["appService", APP_SERVICE_ARGS_FIELDS]] as const) {
@@ -235,20 +239,20 @@ function checkAdoption(key: (path?: string) => string, name: string, entry: Reco
     const secretKey = `${CONFIG_KEYS.adoptedClientSecrets}.${name}`;
     for (const field of ["adoptedKeyIds", "adoptedSecretEndDateTime"] as const) {
         if (entry[field] !== undefined && !adopted) {
-            throw new Error(
+            throw new ConfigError(
                 `Config ${key(field)} is ${formatValue(entry[field])} but ${CONFIG_KEYS.adoptedClientSecrets} has no entry "${name}": ` +
                     `set the secret the app uses today with ${SET_SECRET.replace("<name>", name)}, or remove ${field}.`,
             );
         }
     }
     if (adopted && entry.adoptedKeyIds === undefined) {
-        throw new Error(
+        throw new ConfigError(
             `Config ${secretKey} is set but ${key("adoptedKeyIds")} is missing: ` +
                 "give the keyIds of the secret the app uses today (npm run inventory lists them; --emit-config fills them in).",
         );
     }
     if (adopted && entry.adoptedSecretEndDateTime === undefined) {
-        throw new Error(
+        throw new ConfigError(
             `Config ${secretKey} is set but ${key("adoptedSecretEndDateTime")} is missing: ` +
                 "give the date the adopted secret expires (npm run inventory lists the end dates).",
         );
@@ -266,7 +270,7 @@ function refuseSharedTargets(addIns: readonly AddInConfig[]): void {
     const claim = (index: number, path: string, id: string, refusal: (other: string, otherPath: string) => string): void => {
         const other = claimed.get(id);
         if (other !== undefined) {
-            throw new Error(`Config ${addInKey(index, addIns[index].name, path)}: ${refusal(addInKey(other.index, other.name), other.path)}`);
+            throw new ConfigError(`Config ${addInKey(index, addIns[index].name, path)}: ${refusal(addInKey(other.index, other.name), other.path)}`);
         }
         claimed.set(id, { index, name: addIns[index].name, path });
     };
@@ -311,7 +315,7 @@ function refuseUnknownFields(where: string, value: Record<string, unknown>, know
         const guess = likelyMeant(field, names);
         return `${formatValue(field)}${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`;
     });
-    throw new Error(`Config ${where} has unknown field${unknown.length === 1 ? "" : "s"} ${described.join(", ")}; known fields: ${names.join(", ")}.`);
+    throw new ConfigError(`Config ${where} has unknown field${unknown.length === 1 ? "" : "s"} ${described.join(", ")}; known fields: ${names.join(", ")}.`);
 }
 
 /** The known field a misspelt one most likely means: same but for case, a prefix of it, or at most two edits away. */
@@ -363,7 +367,7 @@ export function adoptedSecretNamesOf(raw: string | undefined, encrypted = true):
         return [];
     }
     if (!encrypted) {
-        throw new Error(
+        throw new ConfigError(
             `Config ${key} is stored in plain text in the stack file, and it holds client secrets: remove it from the stack file ` +
                 `(pulumi config rm ${key}), rotate the secrets it showed if the file was shared, and set each entry encrypted with ${SET_SECRET}.`,
         );
@@ -372,14 +376,14 @@ export function adoptedSecretNamesOf(raw: string | undefined, encrypted = true):
     try {
         parsed = JSON.parse(raw);
     } catch {
-        throw new Error(`Config ${key} must be an object of add-in name to secret, and is not JSON (not shown: it holds secrets); set each entry with ${SET_SECRET}.`);
+        throw new ConfigError(`Config ${key} must be an object of add-in name to secret, and is not JSON (not shown: it holds secrets); set each entry with ${SET_SECRET}.`);
     }
     if (!isPlainObject(parsed)) {
-        throw new Error(`Config ${key} must be an object of add-in name to secret; got ${formatKind(parsed)} (not shown: it holds secrets). Set each entry with ${SET_SECRET}.`);
+        throw new ConfigError(`Config ${key} must be an object of add-in name to secret; got ${formatKind(parsed)} (not shown: it holds secrets). Set each entry with ${SET_SECRET}.`);
     }
     for (const [name, secret] of Object.entries(parsed)) {
         if (typeof secret !== "string" || secret === "") {
-            throw new Error(
+            throw new ConfigError(
                 `Config ${key}.${name} must be the add-in's secret, a non-empty string; got ${secret === "" ? "an empty string" : formatKind(secret)}. ` +
                     `Set it with ${SET_SECRET.replace("<name>", name)}.`,
             );
