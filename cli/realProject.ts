@@ -42,6 +42,8 @@ export interface CliResult {
     readonly ms: number;
     /** With `eventLog`: the steps the run took, in the order they started (refresh steps first). */
     readonly steps?: readonly CliStep[];
+    /** With `eventLog`: the steps among `steps` that failed (the engine's resOpFailedEvent). */
+    readonly failedSteps?: readonly CliStep[];
     /** With `eventLog`: the engine's summary (resource changes, result). */
     readonly summary?: { readonly resourceChanges: Readonly<Record<string, number>>; readonly result: string; readonly isPreview: boolean };
 }
@@ -192,8 +194,15 @@ export interface StateResource {
     readonly retainOnDelete?: boolean;
 }
 
+interface StepMetadata {
+    readonly op: string;
+    readonly urn: string;
+    readonly type: string;
+}
+
 interface EngineEvent {
-    readonly resourcePreEvent?: { readonly metadata: { readonly op: string; readonly urn: string; readonly type: string } };
+    readonly resourcePreEvent?: { readonly metadata: StepMetadata };
+    readonly resOpFailedEvent?: { readonly metadata: StepMetadata };
     readonly summaryEvent?: CliResult["summary"];
 }
 
@@ -209,13 +218,10 @@ function readEvents(file: string): EngineEvent[] {
     return fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as EngineEvent);
 }
 
-function stepsOf(events: readonly EngineEvent[]): Pick<CliResult, "steps" | "summary"> {
-    const steps = events.flatMap((e) => e.resourcePreEvent === undefined ? [] : [e.resourcePreEvent.metadata]).map((m) => ({
-        op: m.op,
-        urn: m.urn,
-        type: m.type,
-        name: m.urn.slice(m.urn.lastIndexOf("::") + 2),
-    }));
+function stepsOf(events: readonly EngineEvent[]): Pick<CliResult, "steps" | "failedSteps" | "summary"> {
+    const step = (m: StepMetadata): CliStep => ({ op: m.op, urn: m.urn, type: m.type, name: m.urn.slice(m.urn.lastIndexOf("::") + 2) });
+    const steps = events.flatMap((e) => e.resourcePreEvent === undefined ? [] : [step(e.resourcePreEvent.metadata)]);
+    const failedSteps = events.flatMap((e) => e.resOpFailedEvent === undefined ? [] : [step(e.resOpFailedEvent.metadata)]);
     const summary = events.find((e) => e.summaryEvent !== undefined)?.summaryEvent;
-    return { steps, ...(summary === undefined ? {} : { summary }) };
+    return { steps, failedSteps, ...(summary === undefined ? {} : { summary }) };
 }

@@ -12,7 +12,8 @@
  * 3. after the program has exited and every chain has finished, deletes of what it no longer
  *    declares and of replaced resources, in reverse dependency order, one antichain at a time
  *    (`performPostSteps`, step_generator.go `GenerateDeletes` / `ScheduleDeletes`).
- * A failure cancels what has not started; running chains finish; no deletes run.
+ * A failure cancels what has not started (registrations not yet checked, chains waiting for a
+ * worker, the next step of a running chain); running steps finish; no deletes run.
  */
 import * as grpcProto from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
@@ -54,7 +55,13 @@ export interface RunResult {
     /** False when the run failed; `error` says why, as the CLI would. */
     readonly ok: boolean;
     readonly error?: string;
+    /** The steps that finished, in the order they finished. */
     readonly steps: readonly Step[];
+    /**
+     * Steps that started and failed (the CLI shows them as "creating failed" and the like): the
+     * provider call that failed the run; not in `steps`.
+     */
+    readonly failedSteps: readonly Step[];
     readonly outputs: Record<string, StackOutput>;
     readonly logs: readonly Diagnostic[];
     readonly consoleText: string;
@@ -169,6 +176,7 @@ class Deployment {
     private readonly operated = new Set<string>();
     private readonly dbrDeleted = new Set<string>();
     private readonly steps: Step[] = [];
+    private readonly failedSteps: Step[] = [];
     private failure: Error | undefined;
     private readonly generator = new Mutex();
     private readonly workers: Semaphore;
@@ -220,6 +228,7 @@ class Deployment {
             ok: this.failure === undefined,
             ...(this.failure ? { error: this.failure.message } : {}),
             steps: this.steps,
+            failedSteps: this.failedSteps,
             outputs: program.outputs,
             logs: program.logs,
             consoleText: program.consoleText,
@@ -234,6 +243,13 @@ class Deployment {
         this.failure ??= e instanceof Error ? e : new Error(String(e));
     }
 
+    /** What a registration or a chain's next step gets once an earlier step has failed. */
+    private throwIfCancelled(): void {
+        if (this.failure !== undefined) {
+            throw new EngineError(`the deployment was cancelled after an earlier failure: ${this.failure.message}`);
+        }
+    }
+
     private providerFor(type: string): EngineProvider {
         return type.startsWith(DYNAMIC_TYPE_PREFIX) ? this.dynamic : modelledProvider(type);
     }
@@ -241,18 +257,24 @@ class Deployment {
     // ---- 1. refresh ------------------------------------------------------------------------
 
     /**
-     * deployment_executor.go `refresh` + step.go `(*RefreshStep).Apply`: every custom resource of
-     * the old checkpoint, pending deletions included (components, providers and resources
-     * pending replacement are not read), with its old inputs and outputs; an empty id drops it
-     * and prunes the dependencies of others; inputs returned by Read replace the old inputs. The
-     * provider's Diff is also called with the roles swapped (for the display only). Every Read is
-     * attempted; if any failed, the run fails before the program.
+     * deployment_executor.go `refresh` + step.go `(*RefreshStep).Apply`: a refresh step for every
+     * resource of the old checkpoint, pending deletions included; custom resources are read with
+     * their old inputs and outputs (components and resources pending replacement "never change
+     * with a refresh": their step reads nothing); an empty id drops the resource and prunes the
+     * dependencies of others; inputs returned by Read replace the old inputs. The provider's Diff
+     * is also called with the roles swapped (for the display only). Every Read is attempted (the
+     * refresh's step executor ignores errors until the end); if any failed, the run fails before
+     * the program.
      */
     private async refresh(): Promise<void> {
-        const targets = this.working.filter((r) => r.custom && !r.pendingReplacement);
+        const targets = [...this.working];
         const errors: Error[] = [];
         const gone = new Set<ResourceState>();
-        await parallelMap(targets, this.options.parallel, async (r) => {
+        await parallelMap(targets, this.options.parallel, () => false, async (r) => {
+            if (!r.custom || r.pendingReplacement) {
+                this.steps.push({ ...stepOf("refresh", r), refresh: "unchanged" });
+                return;
+            }
             try {
                 const provider = this.providerFor(r.type);
                 const read = await provider.read(r.urn, r.id, r.inputs, r.outputs);
@@ -269,6 +291,7 @@ class Deployment {
                 this.working[this.working.indexOf(r)] = refreshed;
                 this.steps.push({ ...stepOf("refresh", r), refresh: changed ? "changed" : "unchanged" });
             } catch (e) {
+                this.failedSteps.push(stepOf("refresh", r));
                 errors.push(e instanceof Error ? e : new Error(String(e)));
             }
         });
@@ -284,13 +307,19 @@ class Deployment {
 
     // ---- 2. registrations ------------------------------------------------------------------
 
-    /** One registration from the program: generate its steps (one at a time), then run its chain. */
+    /**
+     * One registration from the program: generate its steps (one at a time), then run its chain.
+     * After a failure nothing more starts (step_executor.go `cancelDueToError` cancels the
+     * deployment's context): the executor's loop takes no more registrations, so those still
+     * waiting for the step generator are never checked (deployment_executor.go `Execute`), a chain
+     * waiting for a free worker is dropped (`ExecuteSerial`), and a running chain stops before its
+     * next step (`executeChain`).
+     */
     async register(reg: Registration): Promise<Answer> {
-        if (this.failure !== undefined) {
-            throw new EngineError(`the deployment was cancelled after an earlier failure: ${this.failure.message}`);
-        }
+        this.throwIfCancelled();
         const provider = reg.custom ? this.providerFor(reg.type) : undefined;
         const plan = await this.generator.run(async () => {
+            this.throwIfCancelled();
             const t0 = performance.now();
             const generated = await this.generateSteps(reg, provider);
             const t1 = performance.now();
@@ -298,14 +327,22 @@ class Deployment {
             await this.workers.acquire();
             this.timings.stepGenerationMs += t1 - t0;
             this.timings.waitingForWorkersMs += performance.now() - t1;
+            if (this.failure !== undefined) {
+                this.workers.release();
+                this.throwIfCancelled();
+            }
             return generated;
         }).catch((e: unknown) => {
             this.fail(e);
             throw e;
         });
+        const started: { step?: Step } = {};
         try {
-            return await this.execute(reg, plan, provider);
+            return await this.execute(reg, plan, provider, started);
         } catch (e) {
+            if (started.step !== undefined) {
+                this.failedSteps.push(started.step);
+            }
             this.fail(e);
             throw e;
         } finally {
@@ -406,8 +443,11 @@ class Deployment {
         return result;
     }
 
-    /** Runs a registration's chain and answers the SDK (step.go `Apply` of each step). */
-    private async execute(reg: Registration, plan: Plan, provider: EngineProvider | undefined): Promise<Answer> {
+    /**
+     * Runs a registration's chain and answers the SDK (step.go `Apply` of each step); `started`
+     * holds the step whose provider call is under way, which is the step that failed if it throws.
+     */
+    private async execute(reg: Registration, plan: Plan, provider: EngineProvider | undefined, started: { step?: Step }): Promise<Answer> {
         const preview = this.preview;
         switch (plan.kind) {
             case "same": {
@@ -419,6 +459,7 @@ class Deployment {
             }
             case "create":
             case "recreate": {
+                started.step = stepOf(plan.kind === "create" ? "create" : "create-replacement", reg);
                 const { id, outs } = provider ? await provider.create(reg.urn, plan.inputs, preview) : { id: "", outs: {} };
                 requireId(reg, id, preview, provider);
                 const state = this.stateOf(reg, id, plan.inputs, outs);
@@ -433,6 +474,7 @@ class Deployment {
             }
             case "update": {
                 // UpdateStep: the old id, even in a preview.
+                started.step = stepOf("update", reg);
                 const { outs } = provider
                     ? await provider.update(reg.urn, plan.old.id, plan.old.outputs, plan.inputs, plan.old.inputs, preview)
                     : { outs: plan.old.outputs };
@@ -446,6 +488,7 @@ class Deployment {
                 const replaceStep: Step = { ...stepOf("replace", reg), replaces: plan.replaces, deleteBeforeReplace: plan.deleteBeforeReplace };
                 if (!plan.deleteBeforeReplace) {
                     // CreateReplacement, then the old one is kept with Delete=true until the end.
+                    started.step = stepOf("create-replacement", reg);
                     const { id, outs } = await p.create(reg.urn, plan.inputs, preview);
                     requireId(reg, id, preview, p);
                     const state = this.stateOf(reg, id, plan.inputs, outs);
@@ -455,18 +498,24 @@ class Deployment {
                     return answerOf(state);
                 }
                 for (const dependent of [...plan.dependents].reverse()) {
+                    this.throwIfCancelled();
+                    started.step = stepOf("delete-replaced", dependent);
                     await this.deleteResource(dependent, true);
                     this.dbrDeleted.add(dependent.urn);
                     this.olds.delete(dependent.urn);
                     this.replaceEntry(dependent, { ...dependent, pendingReplacement: true }, false);
                     this.steps.push({ ...stepOf("delete-replaced", dependent), retain: dependent.retainOnDelete });
                 }
+                this.throwIfCancelled();
                 if (!plan.old.pendingReplacement) {
+                    started.step = stepOf("delete-replaced", reg);
                     await this.deleteResource(plan.old, true);
                     this.steps.push({ ...stepOf("delete-replaced", reg), retain: plan.old.retainOnDelete });
                 }
                 const pending: ResourceState = { ...plan.old, pendingReplacement: true };
                 this.replaceEntry(plan.old, pending, false);
+                this.throwIfCancelled();
+                started.step = stepOf("create-replacement", reg);
                 const { id, outs } = await p.create(reg.urn, plan.inputs, preview);
                 requireId(reg, id, preview, p);
                 const state = this.stateOf(reg, id, plan.inputs, outs);
@@ -546,7 +595,9 @@ class Deployment {
         }
         for (const layer of layers.reverse()) {
             const errors: Error[] = [];
-            await parallelMap(layer, this.options.parallel, async (r) => {
+            // A failed delete cancels the deployment: deletes of the layer still waiting for a
+            // worker are dropped, and no later layer starts (deployment_executor.go `performPostSteps`).
+            await parallelMap(layer, this.options.parallel, () => errors.length > 0, async (r) => {
                 try {
                     if (!r.pendingReplacement) {
                         await this.deleteResource(r, r.delete);
@@ -557,6 +608,7 @@ class Deployment {
                     }
                     this.steps.push({ ...stepOf(r.delete ? "delete-replaced" : "delete", r), retain: r.retainOnDelete });
                 } catch (e) {
+                    this.failedSteps.push(stepOf(r.delete ? "delete-replaced" : "delete", r));
                     errors.push(e instanceof Error ? e : new Error(String(e)));
                 }
             });
@@ -704,11 +756,11 @@ function applyIgnoreChanges(olds: Props, news: Props, paths: readonly string[]):
     return result;
 }
 
-/** Runs `fn` on every item, at most `limit` at a time. */
-async function parallelMap<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** Runs `fn` on every item, at most `limit` at a time; once `stop()` is true, no more start. */
+async function parallelMap<T>(items: readonly T[], limit: number, stop: () => boolean, fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
-        while (next < items.length) {
+        while (next < items.length && !stop()) {
             const item = items[next++];
             await fn(item);
         }

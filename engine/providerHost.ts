@@ -57,8 +57,6 @@ export interface ProviderHostOptions {
     readonly env?: Record<string, string | undefined>;
     /** Working directory of the host: the project directory. @default the repository root */
     readonly cwd?: string;
-    /** Deadline of each gRPC call, in milliseconds. @default 60000 */
-    readonly callTimeoutMs?: number;
     /** Load engine/recyclingPreload.cjs so that {@link ProviderHost.recycle} works. @default false */
     readonly recyclable?: boolean;
 }
@@ -162,16 +160,20 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
 
     const control = recyclable ? controlChannel(child.stdio[3] as net.Socket) : undefined;
     const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    const timeoutMs = options.callTimeoutMs ?? 60_000;
-
-    /** Calls one unary RPC, turning errors into ProviderCallError. */
+    /**
+     * Calls one unary RPC, turning errors into ProviderCallError. Without a deadline, as the engine
+     * calls providers (pkg/resource/plugin/provider_plugin.go: every call runs in the plugin
+     * context's request context, which only a cancellation ends; a resource's customTimeouts are
+     * sent to the provider in the request, and the dynamic provider host ignores them): a call that
+     * waits out a long Graph Retry-After is waited for.
+     */
     function call<Req, Res>(
         method: string,
         fn: (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall,
         req: Req,
     ): Promise<Res> {
         return new Promise<Res>((resolve, reject) => {
-            fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, r) => {
+            fn.call(client, req, new grpc.Metadata(), {}, (e, r) => {
                 if (e) {
                     reject(Object.assign(new Error(e.details || e.message), { name: ProviderCallErrorName, method, code: e.code }));
                 } else {

@@ -4,13 +4,13 @@
  * kept in memory between commands, as a backend keeps it; each run gets a provider process of
  * its own (pkg/engine/deployment.go: one plugin host per deployment).
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { countChanges, hasChanges, RunResult, runDeployment, Step } from "./deployment";
+import { ProjectFile, readProjectFile } from "./project";
 import { ProviderHost, ProviderHostOptions, startProviderHost } from "./providerHost";
 import { Checkpoint, EMPTY_CHECKPOINT } from "./state";
+import { applyProjectConfig } from "./stackFile";
 
 /** The CLI's exit statuses (pkg/cmd/pulumi/cmd/exit_codes.go; sdk/go/common/util/cmdutil/exit.go). */
 export const EXIT = {
@@ -94,7 +94,11 @@ export interface EngineStackOptions {
 
 /** What a command gets besides the stack: its config. */
 export interface CommandRequest {
-    /** Stack config: namespaced keys to strings (as `pulumi config` stores them). */
+    /**
+     * Stack config: namespaced keys to strings (as `pulumi config` stores them). Pulumi.yaml's
+     * defaults are merged in and, before a program runs, its declarations checked, as the CLI does
+     * (engine/stackFile.ts `applyProjectConfig`).
+     */
     readonly config: Record<string, string>;
     /** Which of them are secret. @default [] */
     readonly secretKeys?: readonly string[];
@@ -129,6 +133,7 @@ export interface UpResult extends CommandResult {
 /** A stack, its checkpoint, and the CLI's commands. */
 export class EngineStack {
     private current: Checkpoint;
+    private readonly projectFile: ProjectFile;
     private readonly project: string;
     private readonly stackName: string;
     private readonly refreshDefault: boolean;
@@ -137,6 +142,7 @@ export class EngineStack {
     constructor(private readonly options: EngineStackOptions) {
         const projectFile = readProjectFile(options.projectDir ?? path.dirname(options.programPath));
         this.project = options.project ?? projectFile.name ?? "project";
+        this.projectFile = { ...projectFile, name: this.project };
         this.stackName = options.stack ?? "dev";
         this.refreshDefault = options.refresh ?? projectFile.refreshAlways;
         this.parallel = options.parallel ?? os.availableParallelism() * 4;
@@ -155,7 +161,8 @@ export class EngineStack {
             return { exitCode: EXIT.error, error: preview.error, preview };
         }
         if (request.expectNoChanges && hasChanges(preview.steps)) {
-            return { exitCode: EXIT.noChangesExpected, error: `no changes were expected but changes were proposed: ${describeChanges(preview.steps)}`, preview };
+            // backenderr.go `NoChangesExpectedError`; the CLI prints the counts in its summary.
+            return { exitCode: EXIT.noChangesExpected, error: `no changes were expected for preview but changes were proposed\nResources: ${describeChanges(preview.steps)}`, preview };
         }
         return { exitCode: EXIT.success, preview };
     }
@@ -194,6 +201,13 @@ export class EngineStack {
     }
 
     private async run(kind: "preview" | "update", request: CommandRequest, runProgram = true): Promise<RunResult> {
+        let config: Record<string, string>;
+        try {
+            // pkg/cmd/pulumi/operations: before the engine starts; destroy does not validate.
+            config = applyProjectConfig(this.projectFile, this.stackName, request.config, request.secretKeys ?? [], runProgram);
+        } catch (e) {
+            return refusedRun(kind, e instanceof Error ? e.message : String(e));
+        }
         const lease = await this.options.hosts.acquire();
         try {
             const { result, checkpoint } = await runDeployment({
@@ -202,7 +216,7 @@ export class EngineStack {
                 programPath: this.options.programPath,
                 project: this.project,
                 stack: this.stackName,
-                config: request.config,
+                config,
                 secretKeys: request.secretKeys ?? [],
                 refresh: request.refresh ?? this.refreshDefault,
                 parallel: this.parallel,
@@ -227,12 +241,17 @@ export function describeChanges(steps: readonly Step[]): string {
     return Object.entries(countChanges(steps)).map(([op, n]) => `${n} to ${op}`).join(", ");
 }
 
-/** The parts of Pulumi.yaml the engine stand-in reads. */
-function readProjectFile(dir: string): { name?: string; refreshAlways: boolean } {
-    const file = path.join(dir, "Pulumi.yaml");
-    if (!fs.existsSync(file)) {
-        return { refreshAlways: false };
-    }
-    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { name?: string; options?: { refresh?: string } } | undefined;
-    return { name: doc?.name, refreshAlways: doc?.options?.refresh === "always" };
+/** A run that never started: the CLI refused before the engine ran (the stack's config). */
+function refusedRun(kind: "preview" | "update", error: string): RunResult {
+    return {
+        kind,
+        ok: false,
+        error,
+        steps: [],
+        failedSteps: [],
+        outputs: {},
+        logs: [],
+        consoleText: "",
+        timings: { refreshMs: 0, programMs: 0, deletesMs: 0, stepGenerationMs: 0, waitingForWorkersMs: 0 },
+    };
 }

@@ -290,7 +290,7 @@ describe(`upgrading a stack written by the first release (${FIRST_RELEASE})`, fu
         assert.equal(driftBefore.exitCode, EXIT.noChangesExpected, driftBefore.error);
         assert.deepEqual(changes(driftBefore.preview), ["update hr-portal-inventory", "update hr-portal-slot-a"]);
         const refreshed = driftBefore.preview.steps.filter((s) => s.op === "refresh").map((s) => `${s.name} ${s.refresh}`).sort();
-        assert.deepEqual(refreshed, ["hr-portal-inventory unchanged", "hr-portal-slot-a unchanged", "hr-portal-slot-a-bytes unchanged"], "the old code reads its own resources");
+        assert.deepEqual(refreshed, ["hr-portal unchanged", "hr-portal-inventory unchanged", "hr-portal-slot-a unchanged", "hr-portal-slot-a-bytes unchanged"], "the old code reads its own resources");
 
         // AND the deploy job: the old code refreshes, the current code plans and makes those updates
         const requestsBefore = lab.emu.requests.length;

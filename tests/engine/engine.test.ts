@@ -205,6 +205,43 @@ describe("engine stand-in", function () {
             assert.deepEqual(stack.checkpoint.resources.map((r) => r.name), ["a"]);
         });
 
+        it("starts nothing that was waiting when a step failed: not the chain waiting for a worker, not the Check of the next registration", async () => {
+            // GIVEN one worker (--parallel 1), a create that fails after a while, and two
+            // independent resources registered meanwhile: b is checked and waits for the worker,
+            // c waits for the step generator. (The SDK serializes a resource's inputs one property
+            // at a time, so b and c, with more of them, reach the engine after a.)
+            const serial = newStack(hosts, { parallel: 1 });
+            const later = { value: "1", delayMs: 0, failCreate: false, note: "registered after a" };
+
+            const failed = await serial.update(config([
+                { name: "a", inputs: { value: "1", failCreate: true, delayMs: 300 } },
+                { name: "b", inputs: later },
+                { name: "c", inputs: later },
+            ]));
+
+            // THEN the engine cancels both when a fails (step_executor.go cancelDueToError,
+            // ExecuteSerial; deployment_executor.go takes no more events)
+            assert.equal(failed.ok, false);
+            assert.match(failed.error ?? "", /create of a failed: failCreate is set/);
+            assert.deepEqual(methods().filter((m) => !m.startsWith("check")), ["create:start a"], "b's create never starts");
+            assert.ok(!methods().includes("check c"), "c is never checked");
+            assert.deepEqual(ops(failed.steps), []);
+            assert.deepEqual(failed.failedSteps.map((st) => `${st.op} ${st.name}`), ["create a"], "the step that failed, as the CLI reports it");
+            assert.deepEqual(serial.checkpoint.resources, []);
+        });
+
+        it("waits for a provider call however long it takes: no deadline, as the engine (a Graph Retry-After of 65 s is waited out)", async function () {
+            this.timeout(180_000);
+            // The stand-in gave every call 60 s, then failed the run and stopped the host mid-create.
+            const result = await stack.update(config([{ name: "a", inputs: { value: "1", delayMs: 65_000 } }]));
+
+            assert.ok(result.ok, result.error);
+            assert.deepEqual(ops(result.steps), ["create a"]);
+            assert.deepEqual(methods(), ["check a", "create:start a", "create a"]);
+            assert.equal(Object.keys(world()).length, 1, "the resource exists and is in the checkpoint");
+            assert.equal(stack.checkpoint.resources.length, 1);
+        });
+
         it("stops starting steps after a failure and runs no deletes", async () => {
             await stack.update(config([{ name: "old", inputs: { value: "1" } }]));
 
@@ -232,6 +269,17 @@ describe("engine stand-in", function () {
             assert.ok(calls().slice(firstCheck).every((c) => !c.method.startsWith("read")), "no Read after the program started");
         });
 
+        it("gives a component a refresh step too, which reads nothing (step.go RefreshStep.Apply)", async () => {
+            const spec: SpecResource[] = [{ name: "w", kind: "component", inputs: { size: 1 } }, { name: "a", inputs: { value: "1" } }];
+            await stack.update(config(spec));
+            clearCalls();
+
+            const result = await stack.preview(config(spec));
+
+            assert.deepEqual(result.preview.steps.filter((s) => s.op === "refresh").map((s) => `${s.name} ${s.refresh}`).sort(), ["a unchanged", "w unchanged"]);
+            assert.deepEqual(methods().filter((m) => m.startsWith("read")), ["read:start a", "read a"]);
+        });
+
         it("drops a resource whose Read returns no id; the program then creates it again", async () => {
             await stack.update(config([{ name: "a", inputs: { value: "1" } }]));
             forget("a");
@@ -251,7 +299,7 @@ describe("engine stand-in", function () {
 
             assert.equal(clean.exitCode, EXIT.success);
             assert.equal(drifted.exitCode, EXIT.noChangesExpected);
-            assert.match(drifted.error ?? "", /no changes were expected but changes were proposed: 1 to create/);
+            assert.equal(drifted.error, "no changes were expected for preview but changes were proposed\nResources: 1 to create");
         });
     });
 
