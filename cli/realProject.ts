@@ -166,8 +166,9 @@ export class RealProject {
 
     /** The stack's latest checkpoint: its resources as the backend stored them. */
     checkpoint(stack: string): Checkpoint {
-        const doc = JSON.parse(this.stateText(stack)) as { checkpoint: { latest?: Checkpoint } };
-        return doc.checkpoint.latest ?? { resources: [] };
+        const doc = JSON.parse(this.stateText(stack)) as { checkpoint: { latest?: Partial<Checkpoint> } };
+        // A destroyed stack's checkpoint has no `resources` at all.
+        return { ...doc.checkpoint.latest, resources: doc.checkpoint.latest?.resources ?? [] };
     }
 
     /** Removes the temporary folder. */

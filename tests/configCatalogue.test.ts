@@ -2,6 +2,9 @@
 // anything is declared) with the exact message, which starts with the config key that holds the
 // mistake (naming the add-in), names the value, and never holds a secret. A few run through the
 // program in preview (the engine stand-in) to show `pulumi preview` fails with that message.
+// Engine: the stand-in for the handful of previews, because they check that the program's own
+// refusal reaches the preview whole; tests/cli/config.test.ts shows the real CLI prints a refusal
+// of the program that way (message alone, no stack trace).
 import * as assert from "node:assert/strict";
 import { adoptedSecretNamesOf, parseAddIns } from "../program/config";
 import { Lab, startLab } from "../tools/lab";

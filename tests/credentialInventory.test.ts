@@ -2,6 +2,10 @@
 // stand-in (preview, then update), dynamic resources in Pulumi's own dynamic provider host, Graph
 // and ACS emulated in-process. The outage of the 2017 support article is replayed: the app's secret expired yesterday
 // and an older, still valid Sign key it does not hold lingers on the principal.
+// Engine: the stand-in, because what these cases check is the inventory provider's Graph work and
+// the component's preview inspection (the same code on either engine), over 2 to 4 runs each; the
+// engine's part for these resources (refresh, Check and Diff in a preview, update in place, the
+// order of steps) is compared with the real CLI's in tests/cli/differential.test.ts.
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { providerShim } from "../components/providerShim";

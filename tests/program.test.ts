@@ -1,5 +1,8 @@
 // index.ts with the real stack files, run as `pulumi up` runs it: the engine stand-in (preview,
 // then update), Pulumi's dynamic provider host, the emulator as the tenant.
+// Engine: the stand-in, because these stacks deliver to Key Vault and App Service through
+// azure-native, which cannot be built here (docs/REAL-CLI.md); tests/cli/config.test.ts runs both
+// committed stack files on the real CLI as far as it can go.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -2,6 +2,13 @@
 // the update, in fresh provider processes), through the engine stand-in, Pulumi's own dynamic
 // provider host and the emulator: the preview must succeed, plan exactly what the update does,
 // and the update must converge (the drift job that follows is green).
+// Engine: the stand-in, because each day here also checks that the update did exactly what its
+// preview planned (EngineStack.up's planMismatch; the CLI's up does not report its preview's plan).
+// Every one of these days runs on the real CLI as well: tests/cli/lifecycle.test.ts (the rotation
+// day, the slot replacement, an emergency rotation with revokePrevious, the drift repair, an
+// add-in taken out, decommission), tests/cli/differential.test.ts (the first preview and up, a run
+// after a failed update), tests/cli/interrupted.test.ts (a replaced generation pending deletion)
+// and tests/cli/previews.test.ts (the risk and onboarding refusals, the rotation without revoke).
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { RunResult } from "../engine/deployment";

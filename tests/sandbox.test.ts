@@ -3,6 +3,9 @@
 // program (component), the naive replacement and the seed's manual procedure it is compared with,
 // on the engine stand-in and (`--engine real`) on the real Pulumi CLI. Runs are a week or two
 // apart to keep the suite quick; the add-in is still checked every hour.
+// Engine: both. The stand-in for the years, the strategies compared with the component and the
+// scenarios, which are hundreds of runs; the real CLI (--engine real) for the days the two must
+// agree on, with the stand-in's summary and timeline required to match.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { parseArgs } from "../tools/sandbox";

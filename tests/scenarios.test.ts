@@ -3,6 +3,9 @@
 // over the part of the timeline where the scenario's risk lies (the adopted secret's end on
 // 2027-12-01, the first rotations); `npm run sandbox -- --scenario <file>` runs any of them for the
 // default six years.
+// Engine: the stand-in, because each scenario is a year or more of daily runs (hundreds of engine
+// runs); tests/sandbox.test.ts runs the default scenario on the real CLI too and requires the same
+// summary and timeline.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { loadScenario, runSandbox, SandboxOptions, SandboxSummary } from "../tools/sandboxCore";

@@ -4,6 +4,9 @@
 // dynamic resources in Pulumi's own provider host), then weekly `pulumi up` runs with the
 // add-ins checked every simulated hour, as the sandbox does: no hour may fail while the adopted
 // secrets expire and SharePoint moves to the first managed generation.
+// Engine: the stand-in, because 120 days of weekly runs with hourly checks is about 35 engine runs;
+// the walkthrough's commands themselves (emit-config, config set --secret --path, preview, up) run
+// on the real CLI in tests/readme.test.ts ("An add-in in use today").
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { stackFileConfig } from "../engine/stackFile";

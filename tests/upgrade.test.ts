@@ -4,6 +4,9 @@
 // own lifecycle harness and its own provider text; its state is then loaded into the engine
 // stand-in, and the current program runs against the same emulator tenant for the days that
 // follow. docs/UPGRADING.md describes what an operator sees; this is its evidence.
+// Engine: the stand-in, because this follows the upgraded stack for years (rotations, retirement,
+// a destroy with the old code); tests/cli/upgrade.test.ts runs the upgrade itself on the real CLI,
+// from the same first release.
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
