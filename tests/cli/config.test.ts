@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { RealProject, resourceSteps } from "../../cli/realProject";
-import { Lab, startLab } from "../../tools/lab";
+import { resourceSteps } from "../../cli/realProject";
+import { useRealLab } from "../support/realLab";
 
 const STACKS = path.join(__dirname, "..", "..", "stacks");
 const NOW = new Date("2026-12-08T06:00:00Z");
@@ -20,26 +20,18 @@ interface StackEntry { name: string; clientId: string; valueSource?: string; ado
 
 describe("the real Pulumi CLI: stack config", function () {
     this.timeout(300_000);
-    let lab: Lab;
-    let project: RealProject;
+    const real = useRealLab({ per: "suite", project: { transpileOnly: true } });
 
-    before(async () => {
-        lab = await startLab();
-        project = await lab.newRealProject({ transpileOnly: true });
-        lab.emu.clock.freeze(NOW);
-    });
-
-    after(async () => {
-        project?.close();
-        await lab?.close();
+    before(() => {
+        real.lab.emu.clock.freeze(NOW);
     });
 
     /** `pulumi stack init` for a stack whose file is `text` (its salt added by the CLI). */
     async function stackWithFile(stack: string, text: string): Promise<void> {
-        const init = await project.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+        const init = await real.project.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
         assert.equal(init.code, 0, init.stderr);
-        const salt = fs.readFileSync(project.stackFile(stack), "utf8");
-        fs.writeFileSync(project.stackFile(stack), `${salt}${text}`);
+        const salt = fs.readFileSync(real.project.stackFile(stack), "utf8");
+        fs.writeFileSync(real.project.stackFile(stack), `${salt}${text}`);
     }
 
     /** Each add-in of a stack file, as an object of the emulator's tenant with that client id. */
@@ -54,14 +46,14 @@ describe("the real Pulumi CLI: stack config", function () {
         const text = fs.readFileSync(path.join(STACKS, "Pulumi.prod.yaml"), "utf8");
         for (const entry of addInsOf(text)) {
             if (entry.valueSource === "entra-password") {
-                lab.emu.tenant.addApplication({ appId: entry.clientId });
+                real.lab.emu.tenant.addApplication({ appId: entry.clientId });
                 continue;
             }
-            const sp = lab.emu.tenant.addLegacyServicePrincipal({ appId: entry.clientId });
+            const sp = real.lab.emu.tenant.addLegacyServicePrincipal({ appId: entry.clientId });
             const [sign, verify, password] = entry.adoptedKeyIds ?? [];
             const key = randomBytes(32).toString("base64");
             const dates = { startDateTime: "2024-03-15T00:00:00Z", endDateTime: entry.adoptedSecretEndDateTime };
-            lab.emu.tenant.seedCredentials(sp.id, {
+            real.lab.emu.tenant.seedCredentials(sp.id, {
                 keyCredentials: [{ type: "Symmetric", usage: "Sign", key, keyId: sign, ...dates }, { type: "Symmetric", usage: "Verify", key, keyId: verify, ...dates }],
                 passwordCredentials: [{ keyId: password, secretText: key, ...dates }],
             });
@@ -70,15 +62,15 @@ describe("the real Pulumi CLI: stack config", function () {
 
         // WHEN previewed as committed, the CLI accepts the config and the program refuses the adoption
         // that lacks its secret; with the secret set as the file's header says, it previews
-        const withoutSecret = await project.pulumi(["preview", "--stack", "prod"]);
+        const withoutSecret = await real.project.pulumi(["preview", "--stack", "prod"]);
         assert.equal(withoutSecret.code, 1, withoutSecret.stdout);
         assert.ok(!withoutSecret.stdout.includes(CLI_CONFIG_ERROR), withoutSecret.stdout);
         assert.match(withoutSecret.stdout, /error: Config addin-credentials:addins\[1\] \(expense-tracker\)\.adoptedKeyIds is \["7c1e2f30-.*? but addin-credentials:adoptedClientSecrets has no entry "expense-tracker": set the secret/);
         assert.doesNotMatch(withoutSecret.stdout, /unhandled exception|at parseAddIns/, "a config refusal is shown without the program's stack trace");
-        const set = await project.pulumi(["config", "set", "--stack", "prod", "--secret", "--path", "adoptedClientSecrets.expense-tracker", "s3cret-from-web.config"]);
+        const set = await real.project.pulumi(["config", "set", "--stack", "prod", "--secret", "--path", "adoptedClientSecrets.expense-tracker", "s3cret-from-web.config"]);
         assert.equal(set.code, 0, set.stderr);
-        assert.match(fs.readFileSync(project.stackFile("prod"), "utf8"), /addin-credentials:adoptedClientSecrets:\n\s+expense-tracker:\n\s+secure: v1:/);
-        const preview = await project.pulumi(["preview", "--stack", "prod"], { eventLog: true });
+        assert.match(fs.readFileSync(real.project.stackFile("prod"), "utf8"), /addin-credentials:adoptedClientSecrets:\n\s+expense-tracker:\n\s+secure: v1:/);
+        const preview = await real.project.pulumi(["preview", "--stack", "prod"], { eventLog: true });
 
         // THEN the preview plans both add-ins' sets (contract-review's generation 0 starts on
         // 2027-01-04, so it plans no generation yet, and nothing is delivered before then)
@@ -92,10 +84,10 @@ describe("the real Pulumi CLI: stack config", function () {
     it("stacks/Pulumi.dev.yaml passes the CLI's check; its preview stops only where azure-native (Key Vault delivery) is needed, which cannot be built here", async () => {
         const text = fs.readFileSync(path.join(STACKS, "Pulumi.dev.yaml"), "utf8");
         for (const entry of addInsOf(text)) {
-            lab.emu.tenant.addLegacyServicePrincipal({ appId: entry.clientId });
+            real.lab.emu.tenant.addLegacyServicePrincipal({ appId: entry.clientId });
         }
         await stackWithFile("dev", text);
-        const preview = await project.pulumi(["preview", "--stack", "dev"]);
+        const preview = await real.project.pulumi(["preview", "--stack", "dev"]);
         assert.equal(preview.code, 1);
         assert.ok(!preview.stdout.includes(CLI_CONFIG_ERROR), preview.stdout);
         assert.match(preview.stdout + preview.stderr, /no resource plugin 'pulumi-resource-azure-native' found in the workspace/);
@@ -103,25 +95,25 @@ describe("the real Pulumi CLI: stack config", function () {
 
     it("refuses what Pulumi.yaml types otherwise, and a stack without add-ins, before the program runs", async () => {
         await stackWithFile("typo", "config:\n  addin-credentials:addins: hr-portal\n");
-        const typed = await project.pulumi(["preview", "--stack", "typo"]);
+        const typed = await real.project.pulumi(["preview", "--stack", "typo"]);
         assert.equal(typed.code, 1);
         assert.match(typed.stdout + typed.stderr, /error: validating stack config: Stack 'typo' with configuration key 'addins' must be of type 'array<object>'/);
 
         await stackWithFile("empty", "config: {}\n");
-        const missing = await project.pulumi(["preview", "--stack", "empty"]);
+        const missing = await real.project.pulumi(["preview", "--stack", "empty"]);
         assert.equal(missing.code, 1);
         assert.match(missing.stdout + missing.stderr, /Stack 'empty' is missing configuration value 'addins'/);
     });
 
     it("an adoptedClientSecrets set without --secret is refused by the program, naming the key and the fix, never the secret", async () => {
-        const sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "Plain text" });
+        const sp = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "Plain text" });
         await stackWithFile("plain", `config:\n  addin-credentials:addins:\n    - name: crm\n      clientId: ${sp.appId}\n      firstGenerationStart: "2026-12-01"\n`);
-        const set = await project.pulumi(["config", "set", "--stack", "plain", "--plaintext", "--path", "adoptedClientSecrets.crm", "pl41n-t3xt-s3cret"]);
+        const set = await real.project.pulumi(["config", "set", "--stack", "plain", "--plaintext", "--path", "adoptedClientSecrets.crm", "pl41n-t3xt-s3cret"]);
         assert.equal(set.code, 0, set.stderr);
-        const preview = await project.pulumi(["preview", "--stack", "plain"]);
+        const preview = await real.project.pulumi(["preview", "--stack", "plain"]);
         assert.equal(preview.code, 1);
         assert.match(preview.stdout, /Config addin-credentials:adoptedClientSecrets is stored in plain text in the stack file, and it holds client secrets: remove it from the stack file \(pulumi config rm addin-credentials:adoptedClientSecrets\)/);
         assert.ok(!(preview.stdout + preview.stderr).includes("pl41n-t3xt-s3cret"), "the refusal shows the secret");
-        assert.equal(lab.emu.tenant.credentials(sp.id).keyCredentials.length, 0);
+        assert.equal(real.lab.emu.tenant.credentials(sp.id).keyCredentials.length, 0);
     });
 });

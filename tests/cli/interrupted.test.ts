@@ -44,7 +44,8 @@ import * as fs from "node:fs";
 import { AddInCheck } from "../../emulator";
 import { RequestMatch } from "../../emulator/faults";
 import { CliResult, CliStep, RealProject, resourceSteps, StateResource } from "../../cli/realProject";
-import { Lab, startLab } from "../../tools/lab";
+import { Lab } from "../../tools/lab";
+import { useRealLab } from "../support/realLab";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -58,66 +59,48 @@ const LOCKED = /error: the stack is currently locked by 1 lock\(s\)\. Either wai
 
 describe("the real Pulumi CLI: a pulumi up killed mid-update, then the next runs", function () {
     this.timeout(900_000);
-    let lab: Lab;
-    let project: RealProject;
-
-    before(async () => {
-        lab = await startLab();
-    });
-
-    beforeEach(async () => {
-        lab.emu.reset();
-        // Compiled without type checking: about 2 s less per run on a busy machine (npm run
-        // typecheck checks the program).
-        project = await lab.newRealProject({ transpileOnly: true });
-    });
-
-    afterEach(() => {
-        project?.close();
-    });
-
-    after(async () => {
-        await lab?.close();
-    });
+    // Compiled without type checking: about 2 s less per run on a busy machine (npm run typecheck
+    // checks the program).
+    const real = useRealLab({ per: "test", project: { transpileOnly: true } });
 
     it("killed during the first create, its keys written: every run is refused until pulumi cancel, the next up adopts generation 0, and the pending create stays until refresh --clear-pending-creates", async () => {
         // GIVEN a new add-in and its stack
-        const sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
-        const web = new RemoteWeb(lab, sp.appId);
-        lab.emu.clock.freeze(new Date(T0));
-        await initStack(project, [{ name: "hr-portal", clientId: sp.appId }]);
+        const sp = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+        const web = new RemoteWeb(real.lab, sp.appId);
+        real.lab.emu.clock.freeze(new Date(T0));
+        await initStack(real.project, [{ name: "hr-portal", clientId: sp.appId }]);
 
         // WHEN the first up is killed once the generation's keyCredentials PATCH has landed: at the
         // provider's next read of the object, before the create returns to the CLI
-        const kill = killAtRequest(lab, project, ["up", "--yes"], { method: "GET", path: sp.id }, { after: { method: "PATCH", path: sp.id } });
+        const kill = killAtRequest(real.lab, real.project, ["up", "--yes"], { method: "GET", path: sp.id }, { after: { method: "PATCH", path: sp.id } });
         const killed = await kill.result;
 
         // THEN the object holds all of generation 0, and the state only that its create started
         assert.equal(killed.code, 137, killed.stdout + killed.stderr);
         assert.deepEqual(kill.fired(), [`GET ${sp.id}`], "the kill fired at the read after the PATCH");
-        const written = entriesOf(lab, sp.id);
+        const written = entriesOf(real.lab, sp.id);
         assert.deepEqual(written.map(describeEntry), [
             "Password addin-credentials/hr-portal/gen-0/2026-12-01",
             "Symmetric Sign addin-credentials/hr-portal/gen-0/2026-12-01",
             "Symmetric Verify addin-credentials/hr-portal/gen-0/2026-12-01",
         ]);
-        const afterKill = project.checkpoint(STACK);
+        const afterKill = real.project.checkpoint(STACK);
         assert.deepEqual(afterKill.resources.map((r) => nameOf(r)), ["addin-credentials-dev", "hr-portal", "default_4_21_2", "hr-portal-slot-a-bytes", "default"]);
-        assert.deepEqual(pendingOperations(project), ["creating hr-portal-slot-a"]);
+        assert.deepEqual(pendingOperations(real.project), ["creating hr-portal-slot-a"]);
 
         // AND the drift job (a preview takes no lock) is red: the state lacks the generation and the inventory
-        const drift = await project.pulumi(["preview", "--refresh", "--expect-no-changes"], { eventLog: true });
+        const drift = await real.project.pulumi(["preview", "--refresh", "--expect-no-changes"], { eventLog: true });
         assert.equal(drift.code, 7, drift.stdout + drift.stderr);
         assert.deepEqual(changes(drift.steps), ["create hr-portal-inventory", "create hr-portal-slot-a"]);
 
         // AND the next scheduled up is refused by the killed run's lock, naming its pid, until pulumi cancel
-        await assertLockedBy(project, kill.pid);
-        const cancel = await project.pulumi(["cancel", "--yes"]);
+        await assertLockedBy(real.project, kill.pid);
+        const cancel = await real.project.pulumi(["cancel", "--yes"]);
         assert.equal(cancel.code, 0, cancel.stderr);
         assert.match(cancel.stdout, /The currently running update for 'dev' has been canceled!/);
 
         // WHEN the next up runs
-        const up = await project.pulumi(["up", "--yes"], { eventLog: true });
+        const up = await real.project.pulumi(["up", "--yes"], { eventLog: true });
 
         // THEN it creates the generation again, and the inventory. The create adopts the password
         // the killed run added and replaces its two keys, in one PATCH, by keys with the same bytes
@@ -125,27 +108,27 @@ describe("the real Pulumi CLI: a pulumi up killed mid-update, then the next runs
         assert.equal(up.code, 0, up.stdout + up.stderr);
         assert.deepEqual(up.summary?.resourceChanges, { create: 2, same: 3 });
         assert.match(up.stdout, /CredentialGeneration create on servicePrincipal [0-9a-f-]+: adopting password [0-9a-f-]+ left by an interrupted attempt\./);
-        const converged = entriesOf(lab, sp.id);
+        const converged = entriesOf(real.lab, sp.id);
         assert.deepEqual(converged.map(describeEntry), written.map(describeEntry));
         assert.equal(converged[0].keyId, written[0].keyId, "the password is the killed run's");
         for (const i of [1, 2]) {
             assert.notEqual(converged[i].keyId, written[i].keyId, `${describeEntry(written[i])}: a new key`);
             assert.ok(converged[i].key === written[i].key, `${describeEntry(written[i])}: with the bytes the killed run wrote`);
         }
-        assertStateMatchesObject(project, lab, sp.id, ["addin-credentials/hr-portal/gen-0/2026-12-01"]);
+        assertStateMatchesObject(real.project, real.lab, sp.id, ["addin-credentials/hr-portal/gen-0/2026-12-01"]);
 
         // AND the pending create stays in the state after that update, and nothing says so (with
         // refresh: always the CLI skips its pending-operations warning), until refresh
         // --clear-pending-creates
         assert.doesNotMatch(up.stdout + up.stderr, /pending operations/);
-        assert.deepEqual(pendingOperations(project), ["creating hr-portal-slot-a"]);
-        const clear = await project.pulumi(["refresh", "--clear-pending-creates", "--yes"], { eventLog: true });
+        assert.deepEqual(pendingOperations(real.project), ["creating hr-portal-slot-a"]);
+        const clear = await real.project.pulumi(["refresh", "--clear-pending-creates", "--yes"], { eventLog: true });
         assert.equal(clear.code, 0, clear.stdout + clear.stderr);
-        assert.deepEqual(pendingOperations(project), []);
-        assertStateMatchesObject(project, lab, sp.id, ["addin-credentials/hr-portal/gen-0/2026-12-01"]);
+        assert.deepEqual(pendingOperations(real.project), []);
+        assertStateMatchesObject(real.project, real.lab, sp.id, ["addin-credentials/hr-portal/gen-0/2026-12-01"]);
 
         // AND the stack delivers the killed run's key bytes, which SharePoint accepts once propagated
-        web.deliver(await deliveredSecrets(project, "hr-portal"));
+        web.deliver(await deliveredSecrets(real.project, "hr-portal"));
         const sign = written.find((e) => e.usage === "Sign");
         assert.ok(sign?.key !== undefined && web.clientSecret === sign.key, "ClientSecret is the Sign key's bytes the killed run wrote");
         await web.checkHourly(T0 + DAY, T0 + 3 * DAY);
@@ -155,31 +138,31 @@ describe("the real Pulumi CLI: a pulumi up killed mid-update, then the next runs
     it("killed on the slot replacement day, the new generation recorded and the displaced one half removed: after pulumi cancel, the next up finishes the removal and drops it from the state, the add-in working every hour", async () => {
         // GIVEN an add-in deployed on day 0 and rotated on day 551: slot a holds generation 0 (expired
         // on day 1095), slot b generation 1, which SharePoint signs with
-        const sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
-        const web = new RemoteWeb(lab, sp.appId);
-        await initStack(project, [{ name: "hr-portal", clientId: sp.appId }]);
+        const sp = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+        const web = new RemoteWeb(real.lab, sp.appId);
+        await initStack(real.project, [{ name: "hr-portal", clientId: sp.appId }]);
         for (const day of [0, INTERVAL]) {
-            lab.emu.clock.freeze(new Date(T0 + day * DAY));
-            const up = await project.pulumi(["up", "--yes"]);
+            real.lab.emu.clock.freeze(new Date(T0 + day * DAY));
+            const up = await real.project.pulumi(["up", "--yes"]);
             assert.equal(up.code, 0, up.stdout + up.stderr);
-            web.deliver(await deliveredSecrets(project, "hr-portal"));
+            web.deliver(await deliveredSecrets(real.project, "hr-portal"));
             await web.checkHourly(T0 + day * DAY + (day === 0 ? DAY : 0), T0 + (day === 0 ? INTERVAL : 2 * INTERVAL) * DAY);
         }
-        const gen1 = generationsOn(lab, sp.id).get("addin-credentials/hr-portal/gen-1/2028-06-04");
+        const gen1 = generationsOn(real.lab, sp.id).get("addin-credentials/hr-portal/gen-1/2028-06-04");
         assert.ok(gen1 !== undefined);
 
         // WHEN the replacement day's up is killed as the inventory removes generation 0: its keys
         // PATCHed away, its password not yet (at removePassword, before Graph acts on it)
         const replacementDay = T0 + 2 * INTERVAL * DAY;
-        lab.emu.clock.freeze(new Date(replacementDay));
-        const kill = killAtRequest(lab, project, ["up", "--yes"], { operation: "servicePrincipals.removePassword", path: sp.id });
+        real.lab.emu.clock.freeze(new Date(replacementDay));
+        const kill = killAtRequest(real.lab, real.project, ["up", "--yes"], { operation: "servicePrincipals.removePassword", path: sp.id });
         const killed = await kill.result;
 
         // THEN generation 2 exists and is recorded in slot a; the displaced slot a is pending
         // deletion; the inventory's update was cut off; generation 0 has lost its keys only
         assert.equal(killed.code, 137, killed.stdout + killed.stderr);
         assert.deepEqual(kill.fired(), [`POST ${sp.id}`]);
-        assert.deepEqual(entriesOf(lab, sp.id).map(describeEntry), [
+        assert.deepEqual(entriesOf(real.lab, sp.id).map(describeEntry), [
             "Password addin-credentials/hr-portal/gen-0/2026-12-01",
             "Password addin-credentials/hr-portal/gen-1/2028-06-04",
             "Password addin-credentials/hr-portal/gen-2/2029-12-07",
@@ -188,95 +171,95 @@ describe("the real Pulumi CLI: a pulumi up killed mid-update, then the next runs
             "Symmetric Verify addin-credentials/hr-portal/gen-1/2028-06-04",
             "Symmetric Verify addin-credentials/hr-portal/gen-2/2029-12-07",
         ]);
-        const gen2 = generationsOn(lab, sp.id).get("addin-credentials/hr-portal/gen-2/2029-12-07");
-        const slots = project.checkpoint(STACK).resources.filter((r) => r.type === GENERATION_TYPE)
+        const gen2 = generationsOn(real.lab, sp.id).get("addin-credentials/hr-portal/gen-2/2029-12-07");
+        const slots = real.project.checkpoint(STACK).resources.filter((r) => r.type === GENERATION_TYPE)
             .map((r) => `${nameOf(r)} ${String(r.outputs?.displayName)}${r.delete === true ? " (delete)" : ""}`).sort();
         assert.deepEqual(slots, [
             "hr-portal-slot-a addin-credentials/hr-portal/gen-0/2026-12-01 (delete)",
             "hr-portal-slot-a addin-credentials/hr-portal/gen-2/2029-12-07",
             "hr-portal-slot-b addin-credentials/hr-portal/gen-1/2028-06-04",
         ]);
-        assert.deepEqual(pendingOperations(project), ["updating hr-portal-inventory"]);
+        assert.deepEqual(pendingOperations(real.project), ["updating hr-portal-inventory"]);
         // The remote web keeps what the day-551 run delivered: generation 1, which SharePoint signs with.
         await web.checkHourly(replacementDay, replacementDay + 2 * HOUR);
 
         // AND the next up is refused until pulumi cancel
-        await assertLockedBy(project, kill.pid);
-        const cancel = await project.pulumi(["cancel", "--yes"]);
+        await assertLockedBy(real.project, kill.pid);
+        const cancel = await real.project.pulumi(["cancel", "--yes"]);
         assert.equal(cancel.code, 0, cancel.stderr);
 
         // WHEN the next up runs, two hours later
-        lab.emu.clock.freeze(new Date(replacementDay + 2 * HOUR));
-        const requestsBefore = lab.emu.requests.length;
-        const up = await project.pulumi(["up", "--yes"], { eventLog: true });
+        real.lab.emu.clock.freeze(new Date(replacementDay + 2 * HOUR));
+        const requestsBefore = real.lab.emu.requests.length;
+        const up = await real.project.pulumi(["up", "--yes"], { eventLog: true });
 
         // THEN it finishes the inventory's removal (generation 0's password) and deletes the displaced
         // slot a from the state (retainOnDelete: the provider is not called); nothing is created
         assert.equal(up.code, 0, up.stdout + up.stderr);
         assert.deepEqual(changes(up.steps), ["delete-replaced hr-portal-slot-a", "delete-replaced hr-portal-slot-a-bytes", "update hr-portal-inventory"]);
-        assert.deepEqual(writesSince(lab, requestsBefore), ["servicePrincipals.removePassword"], "the inventory's removal is the only write");
+        assert.deepEqual(writesSince(real.lab, requestsBefore), ["servicePrincipals.removePassword"], "the inventory's removal is the only write");
         assert.match(up.stdout, /hr-portal: removed password [0-9a-f-]+ \(Password, 2026-12-01\.\.2029-11-30\): retired: generation 0 expired/);
-        assertStateMatchesObject(project, lab, sp.id, ["addin-credentials/hr-portal/gen-1/2028-06-04", "addin-credentials/hr-portal/gen-2/2029-12-07"]);
-        assert.deepEqual(generationsOn(lab, sp.id).get("addin-credentials/hr-portal/gen-1/2028-06-04"), gen1, "generation 1 is untouched");
-        assert.deepEqual(generationsOn(lab, sp.id).get("addin-credentials/hr-portal/gen-2/2029-12-07"), gen2, "generation 2 is the one the killed run made");
-        assert.deepEqual(pendingOperations(project), [], "the next update dropped the pending update");
+        assertStateMatchesObject(real.project, real.lab, sp.id, ["addin-credentials/hr-portal/gen-1/2028-06-04", "addin-credentials/hr-portal/gen-2/2029-12-07"]);
+        assert.deepEqual(generationsOn(real.lab, sp.id).get("addin-credentials/hr-portal/gen-1/2028-06-04"), gen1, "generation 1 is untouched");
+        assert.deepEqual(generationsOn(real.lab, sp.id).get("addin-credentials/hr-portal/gen-2/2029-12-07"), gen2, "generation 2 is the one the killed run made");
+        assert.deepEqual(pendingOperations(real.project), [], "the next update dropped the pending update");
 
         // AND the add-in works every hour with what this run delivers, until generation 1 expires and after
-        web.deliver(await deliveredSecrets(project, "hr-portal"));
+        web.deliver(await deliveredSecrets(real.project, "hr-portal"));
         await web.checkHourly(replacementDay + 2 * HOUR, T0 + (INTERVAL + 1095 + 2) * DAY);
         assert.deepEqual(web.failedHours, []);
     });
 
     it("killed while an add-in is decommissioned, its keys removed and its password not yet: after pulumi cancel, the next up removes the rest and deletes its generation from the state; another tool's key is untouched", async () => {
         // GIVEN an add-in deployed on day 0, and a key another tool added to its object
-        const sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
-        lab.emu.clock.freeze(new Date(T0));
-        const [foreignKey] = lab.emu.tenant.seedCredentials(sp.id, {
+        const sp = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+        real.lab.emu.clock.freeze(new Date(T0));
+        const [foreignKey] = real.lab.emu.tenant.seedCredentials(sp.id, {
             keyCredentials: [{ type: "AsymmetricX509Cert", usage: "Verify", key: Buffer.from("another tool's certificate").toString("base64"), displayName: "another tool", endDateTime: new Date(T0 + 365 * DAY).toISOString() }],
         }).keyCredentials;
-        await initStack(project, [{ name: "hr-portal", clientId: sp.appId }]);
-        const first = await project.pulumi(["up", "--yes"]);
+        await initStack(real.project, [{ name: "hr-portal", clientId: sp.appId }]);
+        const first = await real.project.pulumi(["up", "--yes"]);
         assert.equal(first.code, 0, first.stdout + first.stderr);
 
         // WHEN it is decommissioned on day 30, and that up is killed as the inventory removes its
         // generation: the keys PATCHed away, the password not yet
         const day30 = T0 + 30 * DAY;
-        lab.emu.clock.freeze(new Date(day30));
-        await initStack(project, [{ name: "hr-portal", clientId: sp.appId, decommission: true }]);
-        const kill = killAtRequest(lab, project, ["up", "--yes"], { operation: "servicePrincipals.removePassword", path: sp.id });
+        real.lab.emu.clock.freeze(new Date(day30));
+        await initStack(real.project, [{ name: "hr-portal", clientId: sp.appId, decommission: true }]);
+        const kill = killAtRequest(real.lab, real.project, ["up", "--yes"], { operation: "servicePrincipals.removePassword", path: sp.id });
         const killed = await kill.result;
 
         // THEN the object holds generation 0's password and the other tool's key; the state still
         // has the generation, and the inventory's update is pending
         assert.equal(killed.code, 137, killed.stdout + killed.stderr);
         assert.deepEqual(kill.fired(), [`POST ${sp.id}`]);
-        assert.deepEqual(entriesOf(lab, sp.id).map(describeEntry), ["AsymmetricX509Cert Verify another tool", "Password addin-credentials/hr-portal/gen-0/2026-12-01"]);
-        assert.deepEqual(project.checkpoint(STACK).resources.filter((r) => r.type === GENERATION_TYPE).map((r) => nameOf(r)), ["hr-portal-slot-a"]);
-        assert.deepEqual(pendingOperations(project), ["updating hr-portal-inventory"]);
+        assert.deepEqual(entriesOf(real.lab, sp.id).map(describeEntry), ["AsymmetricX509Cert Verify another tool", "Password addin-credentials/hr-portal/gen-0/2026-12-01"]);
+        assert.deepEqual(real.project.checkpoint(STACK).resources.filter((r) => r.type === GENERATION_TYPE).map((r) => nameOf(r)), ["hr-portal-slot-a"]);
+        assert.deepEqual(pendingOperations(real.project), ["updating hr-portal-inventory"]);
 
         // AND the next up is refused until pulumi cancel
-        await assertLockedBy(project, kill.pid);
-        const cancel = await project.pulumi(["cancel", "--yes"]);
+        await assertLockedBy(real.project, kill.pid);
+        const cancel = await real.project.pulumi(["cancel", "--yes"]);
         assert.equal(cancel.code, 0, cancel.stderr);
 
         // WHEN the next up runs
-        const requestsBefore = lab.emu.requests.length;
-        const up = await project.pulumi(["up", "--yes"], { eventLog: true });
+        const requestsBefore = real.lab.emu.requests.length;
+        const up = await real.project.pulumi(["up", "--yes"], { eventLog: true });
 
         // THEN it removes the password, and deletes the generation (retainOnDelete: the provider is
         // not called) and its bytes from the state
         assert.equal(up.code, 0, up.stdout + up.stderr);
         assert.deepEqual(changes(up.steps), ["delete hr-portal-slot-a", "delete hr-portal-slot-a-bytes", "update hr-portal-inventory"]);
-        assert.deepEqual(writesSince(lab, requestsBefore), ["servicePrincipals.removePassword"], "the inventory's removal is the only write");
-        assert.deepEqual(entriesOf(lab, sp.id).map((e) => e.keyId), [foreignKey], "only the other tool's key is left");
-        assert.deepEqual(project.checkpoint(STACK).resources.map((r) => nameOf(r)).filter((n) => n.startsWith("hr-portal")).sort(), ["hr-portal", "hr-portal-inventory"]);
-        assert.deepEqual(pendingOperations(project), []);
-        const inventory = project.checkpoint(STACK).resources.find((r) => r.type === INVENTORY_TYPE) as StateResource;
+        assert.deepEqual(writesSince(real.lab, requestsBefore), ["servicePrincipals.removePassword"], "the inventory's removal is the only write");
+        assert.deepEqual(entriesOf(real.lab, sp.id).map((e) => e.keyId), [foreignKey], "only the other tool's key is left");
+        assert.deepEqual(real.project.checkpoint(STACK).resources.map((r) => nameOf(r)).filter((n) => n.startsWith("hr-portal")).sort(), ["hr-portal", "hr-portal-inventory"]);
+        assert.deepEqual(pendingOperations(real.project), []);
+        const inventory = real.project.checkpoint(STACK).resources.find((r) => r.type === INVENTORY_TYPE) as StateResource;
         assert.deepEqual((inventory.outputs?.entries as { keyId: string }[]).map((e) => e.keyId), [foreignKey], "the inventory's state says what the object holds");
 
         // AND the next day's drift job is green
-        lab.emu.clock.freeze(new Date(day30 + DAY));
-        const drift = await project.pulumi(["preview", "--refresh", "--expect-no-changes"], { eventLog: true });
+        real.lab.emu.clock.freeze(new Date(day30 + DAY));
+        const drift = await real.project.pulumi(["preview", "--refresh", "--expect-no-changes"], { eventLog: true });
         assert.equal(drift.code, 0, drift.stdout + drift.stderr);
     });
 });

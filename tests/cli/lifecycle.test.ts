@@ -17,8 +17,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { isDeepStrictEqual } from "node:util";
-import { CliResult, CliStep, RealProject, resourceSteps, StateResource } from "../../cli/realProject";
-import { Lab, startLab } from "../../tools/lab";
+import { CliResult, CliStep, resourceSteps, StateResource } from "../../cli/realProject";
+import { useRealLab } from "../support/realLab";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -51,54 +51,43 @@ interface AddInOutput {
 
 describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it", function () {
     this.timeout(600_000);
-    let lab: Lab;
-    let project: RealProject;
-
-    before(async () => {
-        lab = await startLab();
-        project = await lab.newRealProject();
-    });
-
-    after(async () => {
-        project?.close();
-        await lab?.close();
-    });
+    const real = useRealLab({ per: "suite" });
 
     /** `pulumi stack init <stack>` with a passphrase, and a stack file that declares `addins`. */
     async function initStack(stack: string, addins: readonly AddInEntry[]): Promise<void> {
-        const init = await project.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+        const init = await real.project.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
         assert.equal(init.code, 0, init.stderr);
         writeStack(stack, addins);
     }
 
     /** Rewrites the stack file with `addins` (JSON is YAML), keeping the passphrase's salt `stack init` wrote. */
     function writeStack(stack: string, addins: readonly AddInEntry[]): void {
-        const salt = /^encryptionsalt: .+$/m.exec(fs.readFileSync(project.stackFile(stack), "utf8"))?.[0];
+        const salt = /^encryptionsalt: .+$/m.exec(fs.readFileSync(real.project.stackFile(stack), "utf8"))?.[0];
         assert.ok(salt !== undefined, "stack init writes the passphrase's salt into the stack file");
-        fs.writeFileSync(project.stackFile(stack), `${salt}\nconfig:\n  addin-credentials:addins: ${JSON.stringify(addins)}\n`);
+        fs.writeFileSync(real.project.stackFile(stack), `${salt}\nconfig:\n  addin-credentials:addins: ${JSON.stringify(addins)}\n`);
     }
 
     /** The deploy job's command, verbatim. */
     async function deploy(stack: string, env?: Record<string, string>): Promise<CliResult> {
-        const up = await project.pulumi(["up", "--yes", "--stack", stack], { eventLog: true, env, timeoutMs: 300_000 });
+        const up = await real.project.pulumi(["up", "--yes", "--stack", stack], { eventLog: true, env, timeoutMs: 300_000 });
         assert.equal(up.code, 0, up.stdout + up.stderr);
         return up;
     }
 
     /** The drift job's command, verbatim. */
     function drift(stack: string): Promise<CliResult> {
-        return project.pulumi(["preview", "--refresh", "--expect-no-changes", "--diff", "--stack", stack], { eventLog: true });
+        return real.project.pulumi(["preview", "--refresh", "--expect-no-changes", "--diff", "--stack", stack], { eventLog: true });
     }
 
     async function stackOutput(stack: string): Promise<Record<string, AddInOutput>> {
-        const output = await project.pulumi(["stack", "output", "addins", "--show-secrets", "--json", "--stack", stack]);
+        const output = await real.project.pulumi(["stack", "output", "addins", "--show-secrets", "--json", "--stack", stack]);
         assert.equal(output.code, 0, output.stderr);
         return JSON.parse(output.stdout) as Record<string, AddInOutput>;
     }
 
     /** The generations on the object: `<type> <usage> <displayName>` of each entry, sorted. */
     function entries(objectId: string): string[] {
-        const creds = lab.emu.tenant.credentials(objectId);
+        const creds = real.lab.emu.tenant.credentials(objectId);
         return [
             ...creds.keyCredentials.map((k) => `${k.type} ${k.usage} ${k.displayName ?? ""}`),
             ...creds.passwordCredentials.map((p) => `Password ${p.displayName ?? ""}`),
@@ -107,19 +96,19 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
     /** keyId of every entry of one generation on the object, by its display name. */
     function keyIdsOf(objectId: string, displayName: string): { sign?: string; verify?: string; password?: string } {
-        const creds = lab.emu.tenant.credentials(objectId);
+        const creds = real.lab.emu.tenant.credentials(objectId);
         const key = (usage: string) => creds.keyCredentials.find((k) => k.usage === usage && k.displayName === displayName)?.keyId;
         return { sign: key("Sign"), verify: key("Verify"), password: creds.passwordCredentials.find((p) => p.displayName === displayName)?.keyId };
     }
 
     /** The base64 key bytes of a generation's Sign key: the ClientSecret of the remote web. */
     function signKeyOf(objectId: string, displayName: string): string | undefined {
-        return lab.emu.tenant.credentials(objectId).keyCredentials.find((k) => k.usage === "Sign" && k.displayName === displayName)?.key;
+        return real.lab.emu.tenant.credentials(objectId).keyCredentials.find((k) => k.usage === "Sign" && k.displayName === displayName)?.key;
     }
 
     /** The Graph requests after the `from`-th that write (anything but GET). */
     function writesSince(from: number): string[] {
-        return lab.emu.requests.slice(from).filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.operation}`);
+        return real.lab.emu.requests.slice(from).filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.operation}`);
     }
 
     /**
@@ -129,7 +118,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
      */
     function secretsOn(objectIds: readonly string[]): string[] {
         return objectIds.flatMap((id) => {
-            const creds = lab.emu.tenant.credentials(id);
+            const creds = real.lab.emu.tenant.credentials(id);
             return [...creds.keyCredentials.flatMap((k) => [k.key, k.keyBytes.toString("hex")]), ...creds.passwordCredentials.map((p) => p.secretText)];
         });
     }
@@ -143,12 +132,12 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
      */
     function assertStateHasNoSecret(stack: string, objectIds: readonly string[], where: string): void {
         secretsOn(objectIds).forEach((s) => seenSecrets.add(s));
-        const text = project.stateText(stack);
+        const text = real.project.stateText(stack);
         const found = [...seenSecrets].filter((s) => text.includes(s)).length;
         assert.equal(found, 0, `${found} of ${seenSecrets.size} secret values appear in plain text in ${where}`);
     }
 
-    const stateBytes = (stack: string): number => Buffer.byteLength(project.stateText(stack));
+    const stateBytes = (stack: string): number => Buffer.byteLength(real.project.stateText(stack));
     /** Bytes of the state file of the 1-add-in story ("dev") after each of its deploys. */
     const devStateBytes: Record<string, number> = {};
 
@@ -165,8 +154,8 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
         before(async () => {
             // GIVEN an add-in deployed by the deploy job on its first day
-            sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
-            lab.emu.clock.freeze(new Date(T0));
+            sp = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+            real.lab.emu.clock.freeze(new Date(T0));
             await initStack(STACK, [{ name: "hr-portal", clientId: sp.appId, firstGenerationStart: "2026-12-01" }]);
             const up = await deploy(STACK, TRANSPILE_ONLY);
             assert.deepEqual(up.summary?.resourceChanges, { create: 5 });
@@ -179,10 +168,10 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
         it("the drift job and the next deploy have nothing to do: both exit 0, and nothing is written to Graph", async () => {
             // WHEN the drift job runs that evening, and the deploy job the next morning
-            lab.emu.clock.freeze(new Date(T0 + 12 * HOUR));
-            const before = lab.emu.requests.length;
+            real.lab.emu.clock.freeze(new Date(T0 + 12 * HOUR));
+            const before = real.lab.emu.requests.length;
             const evening = await drift(STACK);
-            lab.emu.clock.freeze(new Date(T0 + DAY));
+            real.lab.emu.clock.freeze(new Date(T0 + DAY));
             const morning = await deploy(STACK);
 
             // THEN both exit 0, change nothing and write nothing
@@ -196,14 +185,14 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
         it("a Sign key deleted by hand: the drift job exits 7 naming the generation to repair, the next deploy puts it back under its own keyId with its own bytes, and drift is green again", async () => {
             // GIVEN someone deletes generation 0's Sign key on the object during day 1
-            const holder = lab.emu.tenant.get(sp.id);
+            const holder = real.lab.emu.tenant.get(sp.id);
             assert.ok(holder);
             holder.keyCredentials = holder.keyCredentials.filter((k) => k.keyId !== gen0KeyIds.sign);
             assert.deepEqual(entries(sp.id), [`Password ${GEN0}`, `Symmetric Verify ${GEN0}`]);
 
             // WHEN the drift job runs that evening
-            lab.emu.clock.freeze(new Date(T0 + DAY + 12 * HOUR));
-            const before = lab.emu.requests.length;
+            real.lab.emu.clock.freeze(new Date(T0 + DAY + 12 * HOUR));
+            const before = real.lab.emu.requests.length;
             const red = await drift(STACK);
 
             // THEN it fails the job, with the CLI's exit code for --expect-no-changes, and says what would change:
@@ -221,7 +210,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             assert.deepEqual(writesSince(before), [], "a preview writes nothing");
 
             // WHEN the deploy job runs the next morning
-            lab.emu.clock.freeze(new Date(T0 + 2 * DAY));
+            real.lab.emu.clock.freeze(new Date(T0 + 2 * DAY));
             const repair = await deploy(STACK);
 
             // THEN it repairs the generation in place: the Sign key is back under its own keyId with
@@ -233,7 +222,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             assertSecret((await stackOutput(STACK))["hr-portal"].clientSecret, gen0Secret, "ClientSecret is still generation 0's key bytes");
 
             // AND the drift job that evening is green
-            lab.emu.clock.freeze(new Date(T0 + 2 * DAY + 12 * HOUR));
+            real.lab.emu.clock.freeze(new Date(T0 + 2 * DAY + 12 * HOUR));
             const green = await drift(STACK);
             assert.equal(green.code, 0, green.stdout + green.stderr);
             assert.deepEqual(changes(green.steps), []);
@@ -242,7 +231,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
         it("the rotation day: the deploy creates generation 1 in slot b beside generation 0, and delivers the newer as ClientSecret, the older as SecondaryClientSecret", async () => {
             // WHEN the deploy job runs on generation 1's start day (firstGenerationStart + 551 days)
             const rotationDay = T0 + INTERVAL * DAY;
-            lab.emu.clock.freeze(new Date(rotationDay));
+            real.lab.emu.clock.freeze(new Date(rotationDay));
             const up = await deploy(STACK);
 
             // THEN slot b is created, then the inventory is updated; slot a is unchanged
@@ -259,7 +248,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             assert.deepEqual(out.generations.map((g) => [g.index, g.slot, g.displayName]), [[0, "a", GEN0], [1, "b", GEN1]]);
 
             // AND with them the add-in works: SharePoint still signs with generation 0
-            const check = await lab.emu.checkAddIn(sp.appId, { clientSecret: out.clientSecret, secondaryClientSecret: out.secondaryClientSecret });
+            const check = await real.lab.emu.checkAddIn(sp.appId, { clientSecret: out.clientSecret, secondaryClientSecret: out.secondaryClientSecret });
             assert.deepEqual([check.contextTokenValid, check.accessTokenOk, check.activeKeyId, check.reason], [true, true, gen0KeyIds.sign, null]);
             devStateBytes["rotation day (generation 1 added)"] = stateBytes(STACK);
             assertStateHasNoSecret(STACK, [sp.id], "the state after the rotation day");
@@ -272,7 +261,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
             // WHEN the deploy job runs on the day generation 0 is expired + 7 days of grace (generation 2's start)
             const replacementDay = T0 + 2 * INTERVAL * DAY;
-            lab.emu.clock.freeze(new Date(replacementDay));
+            real.lab.emu.clock.freeze(new Date(replacementDay));
             const up = await deploy(STACK);
 
             // THEN slot a is replaced, create before delete; the replaced generation's delete is
@@ -296,7 +285,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
                 `Password ${GEN1}`, `Password ${GEN2}`, `Symmetric Sign ${GEN1}`, `Symmetric Sign ${GEN2}`, `Symmetric Verify ${GEN1}`, `Symmetric Verify ${GEN2}`,
             ]);
             assert.deepEqual(keyIdsOf(sp.id, GEN1), gen1KeyIds, "generation 1 is untouched");
-            const slots = project.checkpoint(STACK).resources.filter((r) => r.type === GENERATION_TYPE).map((r) => [nameOf(r), r.outputs?.displayName, r.delete ?? false]);
+            const slots = real.project.checkpoint(STACK).resources.filter((r) => r.type === GENERATION_TYPE).map((r) => [nameOf(r), r.outputs?.displayName, r.delete ?? false]);
             assert.deepEqual(slots.sort(), [["hr-portal-slot-a", GEN2, false], ["hr-portal-slot-b", GEN1, false]], "slot a holds generation 2, nothing is left pending deletion");
 
             // AND the remote web gets generation 2 and generation 1, with which the add-in works:
@@ -304,7 +293,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             const out = (await stackOutput(STACK))["hr-portal"];
             assertSecret(out.clientSecret, signKeyOf(sp.id, GEN2), "ClientSecret is generation 2's key bytes");
             assertSecret(out.secondaryClientSecret, gen1Secret, "SecondaryClientSecret is generation 1's key bytes");
-            const check = await lab.emu.checkAddIn(sp.appId, { clientSecret: out.clientSecret, secondaryClientSecret: out.secondaryClientSecret });
+            const check = await real.lab.emu.checkAddIn(sp.appId, { clientSecret: out.clientSecret, secondaryClientSecret: out.secondaryClientSecret });
             assert.deepEqual([check.contextTokenValid, check.accessTokenOk, check.activeKeyId, check.reason], [true, true, gen1KeyIds.sign, null]);
             devStateBytes["slot replacement day (generation 2 added, 0 removed)"] = stateBytes(STACK);
             assertStateHasNoSecret(STACK, [sp.id], "the state after the slot replacement day (generation 0's secret included)");
@@ -313,14 +302,14 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
         it("the state file holds no secret in plain text, and grows linearly with the add-ins: 10 add-ins take at most 10 times the state of 1", async () => {
             // GIVEN a stack of 10 add-ins on their first day, then on their rotation day
             const FLEET = "fleet";
-            const sps = Array.from({ length: 10 }, (_, i) => lab.emu.tenant.addLegacyServicePrincipal({ displayName: `Add-in ${i + 1}` }));
-            lab.emu.clock.freeze(new Date(T0));
+            const sps = Array.from({ length: 10 }, (_, i) => real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: `Add-in ${i + 1}` }));
+            real.lab.emu.clock.freeze(new Date(T0));
             await initStack(FLEET, sps.map((s, i) => ({ name: `addin-${String(i + 1).padStart(2, "0")}`, clientId: s.appId, firstGenerationStart: "2026-12-01" })));
             const first = await deploy(FLEET, TRANSPILE_ONLY);
             assert.deepEqual(first.summary?.resourceChanges, { create: 41 });
             const fleetFirst = stateBytes(FLEET);
             assertStateHasNoSecret(FLEET, sps.map((s) => s.id), "the fleet's state after the first up");
-            lab.emu.clock.freeze(new Date(T0 + INTERVAL * DAY));
+            real.lab.emu.clock.freeze(new Date(T0 + INTERVAL * DAY));
             const rotation = await deploy(FLEET, TRANSPILE_ONLY);
             assert.deepEqual(rotation.summary?.resourceChanges, { create: 20, update: 10, same: 31 });
             const fleetRotation = stateBytes(FLEET);
@@ -333,7 +322,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             const delivered = Object.values(fleetOut).flatMap((o) => [o.clientSecret, o.secondaryClientSecret]);
             assert.equal(delivered.filter((d) => d === null || !secrets.includes(d)).length, 0, "every delivered secret is key bytes on an object");
             assertStateHasNoSecret(FLEET, sps.map((s) => s.id), "the fleet's state after the rotation day");
-            assert.match(project.stateText(FLEET), /"ciphertext"/);
+            assert.match(real.project.stateText(FLEET), /"ciphertext"/);
 
             // AND the state per add-in is linear: what the 9 more add-ins add is between half of and
             // all of the 1-add-in stack's state (which also holds the stack and the providers)
@@ -362,10 +351,10 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
         before(async () => {
             // GIVEN two add-ins deployed on their first day, crm with Entra's generated password as its secret
-            hr = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
-            crm = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "CRM" });
+            hr = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+            crm = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "CRM" });
             hrEntry = { name: "hr-portal", clientId: hr.appId, firstGenerationStart: "2026-12-01" };
-            lab.emu.clock.freeze(new Date(T0));
+            real.lab.emu.clock.freeze(new Date(T0));
             await initStack(STACK, [hrEntry, { name: "crm", clientId: crm.appId, firstGenerationStart: "2026-12-01", valueSource: "entra-password" }]);
             const up = await deploy(STACK, TRANSPILE_ONLY);
             assert.deepEqual(up.summary?.resourceChanges, { create: 8 });
@@ -376,22 +365,22 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
         it("an add-in taken out of the stack keeps its credentials: its three resources are deleted from the state, the generation's delete is retained, and nothing is written to Graph", async () => {
             // GIVEN crm's generation is registered with retainOnDelete
-            const crmSlot = project.checkpoint(STACK).resources.find((r) => nameOf(r) === "crm-slot-a");
+            const crmSlot = real.project.checkpoint(STACK).resources.find((r) => nameOf(r) === "crm-slot-a");
             assert.equal(crmSlot?.retainOnDelete, true);
             const crmKeyIds = keyIdsOf(crm.id, CRM0);
             assert.deepEqual(crmKeyIds, { sign: crmSlot?.outputs?.signKeyId, verify: crmSlot?.outputs?.verifyKeyId, password: crmSlot?.outputs?.passwordKeyId });
 
             // WHEN crm is removed from the stack file and the deploy job runs
             writeStack(STACK, [hrEntry]);
-            lab.emu.clock.freeze(new Date(T0 + DAY));
-            const before = lab.emu.requests.length;
+            real.lab.emu.clock.freeze(new Date(T0 + DAY));
+            const before = real.lab.emu.requests.length;
             const up = await deploy(STACK);
 
             // THEN crm's resources are deleted from the state, the generation "[retain]" as the CLI
             // prints it, and its three entries stay on the object, untouched
             assert.deepEqual(changes(up.steps), ["delete crm-inventory", "delete crm-slot-a", "delete crm"], "no RandomBytes: crm's secret is Entra's password");
             assertRetainedDelete(up, "crm-slot-a");
-            assert.deepEqual(project.checkpoint(STACK).resources.filter((r) => nameOf(r).startsWith("crm")), []);
+            assert.deepEqual(real.project.checkpoint(STACK).resources.filter((r) => nameOf(r).startsWith("crm")), []);
             assert.deepEqual(writesSince(before), []);
             assert.deepEqual(keyIdsOf(crm.id, CRM0), crmKeyIds);
             assert.deepEqual(entries(crm.id), [`Password ${CRM0}`, `Symmetric Sign ${CRM0}`, `Symmetric Verify ${CRM0}`]);
@@ -401,7 +390,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             const hr0KeyIds = keyIdsOf(hr.id, HR0);
 
             // WHEN the operator adds a manual rotation with revokePrevious at now, and the deploy job runs
-            lab.emu.clock.freeze(new Date(EMERGENCY));
+            real.lab.emu.clock.freeze(new Date(EMERGENCY));
             writeStack(STACK, [{ ...hrEntry, manualRotations: ROTATIONS }]);
             const up = await deploy(STACK);
 
@@ -412,7 +401,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             ]);
             assertRetainedDelete(up, "hr-portal-slot-a");
             assert.deepEqual(entries(hr.id), [`Password ${HR1}`, `Symmetric Sign ${HR1}`, `Symmetric Verify ${HR1}`]);
-            assert.deepEqual(lab.emu.tenant.credentials(hr.id).keyCredentials.map((k) => k.endDateTime), ["2030-03-10T06:00:00Z", "2030-03-10T06:00:00Z"]);
+            assert.deepEqual(real.lab.emu.tenant.credentials(hr.id).keyCredentials.map((k) => k.endDateTime), ["2030-03-10T06:00:00Z", "2030-03-10T06:00:00Z"]);
             const revoked = "retired: generation 0 was revoked by manualRotations[0] at 2027-03-11T06:00:00.000Z";
             assert.ok(up.stdout.includes(`hr-portal: removed key ${hr0KeyIds.sign} (Symmetric/Sign, 2026-12-01..2029-11-30): ${revoked}`), up.stdout);
             assert.ok(up.stdout.includes(
@@ -430,11 +419,11 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
             // AND, as the warning says, the add-in fails until generation 1 has propagated, then works
             const secrets = { clientSecret: out.clientSecret, secondaryClientSecret: null };
-            const now = await lab.emu.checkAddIn(hr.appId, secrets);
+            const now = await real.lab.emu.checkAddIn(hr.appId, secrets);
             assert.deepEqual([now.contextTokenValid, now.activeKeyId], [false, null]);
             assert.match(now.reason ?? "", /no active signing key \(not-yet-propagated\)/);
-            lab.emu.clock.freeze(new Date(EMERGENCY + DAY));
-            const later = await lab.emu.checkAddIn(hr.appId, secrets);
+            real.lab.emu.clock.freeze(new Date(EMERGENCY + DAY));
+            const later = await real.lab.emu.checkAddIn(hr.appId, secrets);
             assert.deepEqual([later.contextTokenValid, later.accessTokenOk, later.reason], [true, true, null]);
         });
 
@@ -442,16 +431,16 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             // GIVEN someone deletes generation 1's password and re-creates its Verify key with another end date
             const slotBefore = slotOf(STACK, "hr-portal-slot-b");
             assert.deepEqual([slotBefore?.outputs?.missing, slotBefore?.outputs?.drift], [[], []]);
-            const holder = lab.emu.tenant.get(hr.id);
+            const holder = real.lab.emu.tenant.get(hr.id);
             assert.ok(holder);
             holder.passwordCredentials = [];
             holder.keyCredentials = holder.keyCredentials.map((k) => (k.usage === "Verify" ? { ...k, endDateTime: new Date("2029-03-10T06:00:00Z") } : k));
-            const edited = lab.emu.tenant.credentials(hr.id);
+            const edited = real.lab.emu.tenant.credentials(hr.id);
 
             // WHEN the operator refreshes the stack
-            lab.emu.clock.freeze(new Date(EMERGENCY + 2 * DAY));
-            const before = lab.emu.requests.length;
-            const refresh = await project.pulumi(["refresh", "--yes", "--stack", STACK], { eventLog: true, env: TRANSPILE_ONLY });
+            real.lab.emu.clock.freeze(new Date(EMERGENCY + 2 * DAY));
+            const before = real.lab.emu.requests.length;
+            const refresh = await real.project.pulumi(["refresh", "--yes", "--stack", STACK], { eventLog: true, env: TRANSPILE_ONLY });
 
             // THEN the state of slot b says what is missing and what changed; nothing else changes
             assert.equal(refresh.code, 0, refresh.stdout + refresh.stderr);
@@ -467,12 +456,12 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
 
             // AND the object is as the hand edit left it: a refresh only reads
             assert.deepEqual(writesSince(before), []);
-            assert.ok(isDeepStrictEqual(lab.emu.tenant.credentials(hr.id), edited), "the object holds exactly what the hand edit left");
+            assert.ok(isDeepStrictEqual(real.lab.emu.tenant.credentials(hr.id), edited), "the object holds exactly what the hand edit left");
         });
 
         it("decommission removes every entry of the set in one up, then pulumi destroy --yes empties the state and writes nothing to Graph", async () => {
             // WHEN hr-portal is decommissioned and the deploy job runs
-            lab.emu.clock.freeze(new Date(EMERGENCY + 3 * DAY));
+            real.lab.emu.clock.freeze(new Date(EMERGENCY + 3 * DAY));
             writeStack(STACK, [{ ...hrEntry, manualRotations: ROTATIONS, decommission: true }]);
             const up = await deploy(STACK);
 
@@ -484,18 +473,18 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
             assert.ok(up.stdout.includes("warning: hr-portal: decommission is set: no generation is declared or delivered, and the inventory removes every entry of this set."), up.stdout);
             const out = (await stackOutput(STACK))["hr-portal"];
             assert.deepEqual([out.clientSecret, out.secondaryClientSecret, out.generations], [null, null, []]);
-            assert.deepEqual(project.checkpoint(STACK).resources.filter((r) => !r.type.startsWith("pulumi:providers:")).map(nameOf), ["addin-credentials-prod", "hr-portal", "hr-portal-inventory"]);
+            assert.deepEqual(real.project.checkpoint(STACK).resources.filter((r) => !r.type.startsWith("pulumi:providers:")).map(nameOf), ["addin-credentials-prod", "hr-portal", "hr-portal-inventory"]);
             assertStateHasNoSecret(STACK, [hr.id], "the state after decommission");
 
             // WHEN the stack is destroyed
-            const before = lab.emu.requests.length;
-            const destroy = await project.pulumi(["destroy", "--yes", "--stack", STACK], { eventLog: true, env: TRANSPILE_ONLY });
+            const before = real.lab.emu.requests.length;
+            const destroy = await real.project.pulumi(["destroy", "--yes", "--stack", STACK], { eventLog: true, env: TRANSPILE_ONLY });
 
             // THEN the inventory, the component and the stack are deleted, the state holds no
             // resource, and Graph sees only reads; crm, out of the stack since day 1, keeps its generation
             assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
             assert.deepEqual(changes(destroy.steps), ["delete hr-portal-inventory", "delete hr-portal", "delete addin-credentials-prod"]);
-            const latest = (JSON.parse(project.stateText(STACK)) as { checkpoint: { latest: { resources?: unknown[] } } }).checkpoint.latest;
+            const latest = (JSON.parse(real.project.stateText(STACK)) as { checkpoint: { latest: { resources?: unknown[] } } }).checkpoint.latest;
             assert.equal(latest.resources, undefined);
             assert.deepEqual(writesSince(before), []);
             assert.deepEqual(entries(hr.id), []);
@@ -504,7 +493,7 @@ describe("the real Pulumi CLI: a deployed add-in's life, as the pipelines run it
     });
 
     function slotOf(stack: string, name: string): StateResource | undefined {
-        return project.checkpoint(stack).resources.find((r) => nameOf(r) === name);
+        return real.project.checkpoint(stack).resources.find((r) => nameOf(r) === name);
     }
 });
 

@@ -4,36 +4,25 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { CliResult, RealProject, resourceSteps } from "../../cli/realProject";
-import { Lab, startLab } from "../../tools/lab";
+import { CliResult, resourceSteps } from "../../cli/realProject";
+import { useRealLab } from "../support/realLab";
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-11-26T06:00:00Z");
 
 describe("the real Pulumi CLI: previews that refuse, and an emergency rotation", function () {
     this.timeout(300_000);
-    let lab: Lab;
-    let project: RealProject;
+    const real = useRealLab({ per: "suite", project: { transpileOnly: true } });
     let sp: { id: string; appId: string };
     let stackCount = 0;
 
-    before(async () => {
-        lab = await startLab();
-        project = await lab.newRealProject({ transpileOnly: true });
-    });
-
-    after(async () => {
-        project?.close();
-        await lab?.close();
-    });
-
     /** A new stack for one add-in on a new Legacy principal, `extra` merged into its entry. */
     async function newStack(extra = ""): Promise<string> {
-        sp = lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
+        sp = real.lab.emu.tenant.addLegacyServicePrincipal({ displayName: "HR portal" });
         const stack = `s${++stackCount}`;
-        const init = await project.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+        const init = await real.project.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
         assert.equal(init.code, 0, init.stderr);
-        fs.appendFileSync(project.stackFile(stack), [
+        fs.appendFileSync(real.project.stackFile(stack), [
             "config:",
             "  addin-credentials:addins:",
             "    - name: hr-portal",
@@ -53,13 +42,13 @@ describe("the real Pulumi CLI: previews that refuse, and an emergency rotation",
 
     it("an older unmanaged valid Sign key: the preview prints the risk and refuses, naming the key and the ways out; nothing is written", async () => {
         const stack = await newStack();
-        const rogue = lab.emu.tenant.seedCredentials(sp.id, {
+        const rogue = real.lab.emu.tenant.seedCredentials(sp.id, {
             keyCredentials: [{ type: "Symmetric", usage: "Sign", key: crypto.randomBytes(32).toString("base64"), startDateTime: "2026-01-01T00:00:00Z", endDateTime: "2027-06-01T00:00:00Z" }],
         }).keyCredentials[0];
-        lab.emu.clock.freeze(new Date(T0));
+        real.lab.emu.clock.freeze(new Date(T0));
         const writesBefore = writes();
 
-        const preview = await project.pulumi(["preview", "--stack", stack]);
+        const preview = await real.project.pulumi(["preview", "--stack", stack]);
 
         assert.equal(preview.code, 1);
         const text = refusal(preview);
@@ -71,12 +60,12 @@ describe("the real Pulumi CLI: previews that refuse, and an emergency rotation",
     it("onboarding an add-in that works today without adopting its secret: up --yes stops at its preview, with the fix, and deploys nothing", async () => {
         const stack = await newStack();
         const key = crypto.randomBytes(32).toString("base64");
-        const current = lab.emu.tenant.seedCredentials(sp.id, {
+        const current = real.lab.emu.tenant.seedCredentials(sp.id, {
             keyCredentials: (["Sign", "Verify"] as const).map((usage) => ({ type: "Symmetric" as const, usage, key, startDateTime: "2025-01-01T00:00:00Z", endDateTime: "2027-06-01T00:00:00Z" })),
         });
-        lab.emu.clock.freeze(new Date(T0));
+        real.lab.emu.clock.freeze(new Date(T0));
 
-        const up = await project.pulumi(["up", "--yes", "--stack", stack], { eventLog: true });
+        const up = await real.project.pulumi(["up", "--yes", "--stack", stack], { eventLog: true });
 
         assert.equal(up.code, 1);
         const text = refusal(up);
@@ -85,36 +74,36 @@ describe("the real Pulumi CLI: previews that refuse, and an emergency rotation",
         // The update never ran: the run's events are its preview's, which failed, and no resource
         // was saved.
         assert.deepEqual([up.summary?.isPreview, up.summary?.result], [true, "failed"]);
-        assert.deepEqual(project.checkpoint(stack).resources, []);
-        assert.equal(lab.emu.tenant.credentials(sp.id).keyCredentials.length, 2, "the object is untouched");
+        assert.deepEqual(real.project.checkpoint(stack).resources, []);
+        assert.equal(real.lab.emu.tenant.credentials(sp.id).keyCredentials.length, 2, "the object is untouched");
     });
 
     it("an emergency rotation without revokePrevious adds generation 1 and keeps generation 0, which stays the secondary", async () => {
         const at = T0 + 100 * DAY;
         const stack = await newStack(`      manualRotations: [{at: "${new Date(at).toISOString()}", revokePrevious: false}]\n`);
-        lab.emu.clock.freeze(new Date(T0));
-        const first = await project.pulumi(["up", "--yes", "--stack", stack]);
+        real.lab.emu.clock.freeze(new Date(T0));
+        const first = await real.project.pulumi(["up", "--yes", "--stack", stack]);
         assert.equal(first.code, 0, first.stdout + first.stderr);
 
-        lab.emu.clock.freeze(new Date(at));
-        const up = await project.pulumi(["up", "--yes", "--stack", stack], { eventLog: true });
+        real.lab.emu.clock.freeze(new Date(at));
+        const up = await real.project.pulumi(["up", "--yes", "--stack", stack], { eventLog: true });
 
         assert.equal(up.code, 0, up.stdout + up.stderr);
         assert.deepEqual(resourceSteps(up.steps).filter((s) => !["same", "refresh"].includes(s.op)).map((s) => `${s.op} ${s.name}`).sort(), [
             "create hr-portal-slot-b", "create hr-portal-slot-b-bytes", "update hr-portal-inventory",
         ]);
-        assert.deepEqual([...new Set(lab.emu.tenant.credentials(sp.id).keyCredentials.map((k) => k.displayName))].sort(), [
+        assert.deepEqual([...new Set(real.lab.emu.tenant.credentials(sp.id).keyCredentials.map((k) => k.displayName))].sort(), [
             "addin-credentials/hr-portal/gen-0/2026-11-26", "addin-credentials/hr-portal/gen-1/2027-03-06",
         ]);
-        const output = await project.pulumi(["stack", "output", "addins", "--stack", stack, "--show-secrets", "--json"]);
+        const output = await real.project.pulumi(["stack", "output", "addins", "--stack", stack, "--show-secrets", "--json"]);
         const secrets = (JSON.parse(output.stdout) as Record<string, { clientSecret: string; secondaryClientSecret: string }>)["hr-portal"];
-        const keyOf = (displayName: string): string | undefined => lab.emu.tenant.credentials(sp.id).keyCredentials.find((k) => k.usage === "Sign" && k.displayName === displayName)?.key;
+        const keyOf = (displayName: string): string | undefined => real.lab.emu.tenant.credentials(sp.id).keyCredentials.find((k) => k.usage === "Sign" && k.displayName === displayName)?.key;
         assert.ok(secrets.clientSecret === keyOf("addin-credentials/hr-portal/gen-1/2027-03-06"), "ClientSecret is generation 1's");
         assert.ok(secrets.secondaryClientSecret === keyOf("addin-credentials/hr-portal/gen-0/2026-11-26"), "SecondaryClientSecret is generation 0's");
     });
 
     /** Graph writes so far (every request but a GET). */
     function writes(): number {
-        return lab.emu.requests.filter((r) => r.method !== "GET").length;
+        return real.lab.emu.requests.filter((r) => r.method !== "GET").length;
     }
 });
