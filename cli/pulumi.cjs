@@ -41,8 +41,13 @@ function required() {
     return { pulumi: lockedVersion("@pulumi/pulumi"), random: lockedVersion("@pulumi/random") };
 }
 
-/** The Go sources of the build: a change to any of them makes a new cache entry. */
-const BUILD_INPUTS = ["go.mod", "go.sum", "language-nodejs/main.go", "resource-random/main.go"];
+/** The Go sources of the build (go.mod, go.sum, every .go file): a change to any makes a new cache entry. */
+function buildInputs() {
+    return fs.readdirSync(CLI_DIR, { recursive: true })
+        .map((f) => String(f).split(path.sep).join("/"))
+        .filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go"))
+        .sort();
+}
 
 function cacheRoot() {
     return process.env.ADDIN_CREDENTIALS_PULUMI_CACHE || path.join(os.homedir(), ".cache", "addin-credentials", "pulumi");
@@ -51,7 +56,7 @@ function cacheRoot() {
 /** The cache entry for this checkout: `<cache>/v<version>-<hash of the build inputs>`. */
 function buildDir(versions = required()) {
     const hash = crypto.createHash("sha256");
-    for (const file of BUILD_INPUTS) {
+    for (const file of buildInputs()) {
         hash.update(`${file}\n`).update(fs.readFileSync(path.join(CLI_DIR, file)));
     }
     hash.update(`random ${versions.random}\n`);
